@@ -172,30 +172,40 @@ def gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
     ``e % record_every == 0`` append ``(e, loss, accuracy)`` to ``history``
     (as the notebook records them).
 
+    If an update makes the loss non-finite (a step too large for the data),
+    ``w`` and ``b`` are restored to the last finite point and the loop stops;
+    ``grad`` is then not meaningful.
+
     Returns
     -------
     epochs_run : int
-        Less than ``n_epochs`` only when the loss stopped being finite.
+        Completed epochs; less than ``n_epochs`` only on divergence.
     n_records : int
         Rows written to ``history``.
     """
     d = X.shape[1]
     partials = np.empty((n_blocks(X), d + _EXTRA))
     total = np.empty(d + _EXTRA)
+    w_prev = np.empty(d)
     n_records = 0
     for e in range(first_epoch, first_epoch + n_epochs):
+        w_prev[:] = w
+        b_prev = b[0]
         for j in range(d):
             w[j] -= learning_rate * grad[j]
         if fit_intercept:
             b[0] -= learning_rate * grad[d]
         _full_pass(X, y, sw, w, b[0], alpha, parallel, partials, total, grad)
+        if not np.isfinite(grad[d + 1]):
+            # Diverged: give back the last weights whose loss was finite.
+            w[:] = w_prev
+            b[0] = b_prev
+            return e - first_epoch, n_records
         if e % record_every == 0:
             history[n_records, 0] = e
             history[n_records, 1] = grad[d + 1]
             history[n_records, 2] = grad[d + 2]
             n_records += 1
-        if not np.isfinite(grad[d + 1]):
-            return e - first_epoch + 1, n_records
     return n_epochs, n_records
 
 
@@ -264,3 +274,21 @@ def decision_function(X, w, b, out):
             wj = w[j]
             for i in range(lo, hi):
                 out[i] += X[i, j] * wj
+
+
+@njit(**JIT)
+def weighted_sq_norm_sum(X, sw):
+    """``sum_i sw[i] * ||X[i]||^2``: bounds the Lipschitz constant of the loss."""
+    n, d = X.shape
+    total = 0.0
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        for j in range(d):  # column sweeps: contiguous for F order
+            for i in range(n):
+                total += sw[i] * X[i, j] * X[i, j]
+        return total
+    for i in range(n):
+        t = 0.0
+        for j in range(d):
+            t += X[i, j] * X[i, j]
+        total += sw[i] * t
+    return total

@@ -1,0 +1,179 @@
+"""Every check and conversion of user input, with messages that name the fix.
+
+Everything here runs before any training work. Nothing here writes to a
+caller's array: conversions make new arrays, and arrays already in a form the
+kernels read (float32/float64, C- or F-contiguous) are passed through
+untouched, never copied.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_X",
+    "check_binary_y",
+    "check_int",
+    "check_real",
+    "check_sample_weight",
+    "check_vector",
+]
+
+# Row chunk for the slow path of the finiteness check, bounding its boolean
+# temporary to a few MB whatever the size of X.
+_FINITE_CHUNK_ELEMENTS = 1 << 22
+
+
+def _as_numeric(a, name: str) -> np.ndarray:
+    if hasattr(a, "tocsr") or hasattr(a, "toarray"):
+        raise TypeError(
+            f"{name} is a sparse matrix; fastlogreg trains on dense arrays only. "
+            f"Pass {name}.toarray() if it fits in memory."
+        )
+    try:
+        arr = np.asarray(a)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers (bool, int or float); got dtype "
+            f"{arr.dtype}. Encode strings or categories as numbers first."
+        )
+    return arr
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise if ``arr`` holds NaN or inf; one read of the data, no large temporary."""
+    if arr.dtype.kind != "f" or arr.size == 0:
+        return
+    # Fast path (as scikit-learn's): the sum is finite iff every element is,
+    # unless finite values overflow it, which the slow path then sorts out.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(arr)):
+            return
+    flat = arr.reshape(-1, order="K")
+    for lo in range(0, flat.size, _FINITE_CHUNK_ELEMENTS):
+        chunk = flat[lo:lo + _FINITE_CHUNK_ELEMENTS]
+        if np.isnan(chunk).any():
+            raise ValueError(f"{name} contains NaN; remove or impute missing values.")
+        if np.isinf(chunk).any():
+            raise ValueError(f"{name} contains infinity; remove or clip those values.")
+
+
+def check_X(X, *, n_features: int | None = None) -> np.ndarray:
+    """Return ``X`` as a 2-D float32/float64 array the kernels read in place.
+
+    float32 and float64 arrays that are C- or F-contiguous are returned as they
+    are (same object, no copy). Integer and bool data become float64, float16
+    becomes float32, and non-contiguous views are copied to C order.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric, complex or sparse input.
+    ValueError
+        Not 2-D, empty, NaN/inf, or a feature count other than ``n_features``.
+    """
+    arr = _as_numeric(X, "X")
+    if arr.ndim != 2:
+        hint = " Use X.reshape(-1, 1) for a single feature." if arr.ndim == 1 else ""
+        raise ValueError(
+            f"X must be 2-D (n_samples, n_features); got {arr.ndim}-D array of "
+            f"shape {arr.shape}.{hint}"
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(
+            f"X is empty (shape {arr.shape}); it needs at least one sample and "
+            "one feature."
+        )
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(
+            f"X has {arr.shape[1]} features, but the model was fitted with "
+            f"{n_features}."
+        )
+    if arr.dtype == np.float16:
+        arr = arr.astype(np.float32)
+    elif arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        arr = np.ascontiguousarray(arr)
+    _check_finite(arr, "X")
+    return arr
+
+
+def check_vector(a, name: str, length: int, *, of: str = "samples") -> np.ndarray:
+    """Return ``a`` as a finite 1-D numeric array of ``length`` entries.
+
+    ``of`` names what the length counts in the message ("X has 5 samples").
+    """
+    arr = _as_numeric(a, name)
+    if arr.ndim != 1:
+        hint = f" Use {name}.ravel() for a column vector." if arr.ndim == 2 else ""
+        raise ValueError(f"{name} must be 1-D; got shape {arr.shape}.{hint}")
+    if arr.shape[0] != length:
+        raise ValueError(
+            f"{name} has {arr.shape[0]} entries but X has {length} {of}; "
+            "they must match."
+        )
+    _check_finite(arr, name)
+    return arr
+
+
+def check_binary_y(y, n_samples: int) -> np.ndarray:
+    """Return binary labels as float64 0/1, refusing anything else."""
+    arr = check_vector(y, "y", n_samples)
+    values = np.unique(arr)
+    if not np.isin(values, (0, 1)).all():
+        shown = ", ".join(str(v) for v in values[:5]) + (", ..." if values.size > 5 else "")
+        raise ValueError(
+            f"y must hold binary labels 0 and 1; got values {shown}. Encode "
+            "labels as 0/1 (or use fastlogreg.LogisticRegression, which "
+            "accepts any two labels)."
+        )
+    if values.size < 2:
+        raise ValueError(
+            f"y holds one class only ({int(values[0])}); training needs samples "
+            "of both classes 0 and 1."
+        )
+    return arr.astype(np.float64)
+
+
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+    """Return float64 weights (ones when ``None``): finite, >= 0, positive sum."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    arr = check_vector(sample_weight, "sample_weight", n_samples).astype(np.float64)
+    if (arr < 0).any():
+        raise ValueError("sample_weight must be >= 0; got negative weights.")
+    if not arr.sum() > 0:
+        raise ValueError("sample_weight sums to 0; at least one weight must be > 0.")
+    return arr
+
+
+def check_real(value, name: str, *, low: float = -np.inf, high: float = np.inf,
+               low_open: bool = False) -> float:
+    """Return ``value`` as a finite float in ``[low, high]`` (``(low, high]`` if
+    ``low_open``), else raise ``TypeError``/``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r}.")
+    value = float(value)
+    bad_low = value <= low if low_open else value < low
+    if not np.isfinite(value) or bad_low or value > high:
+        bound = f"> {low}" if low_open else f">= {low}"
+        if np.isfinite(high):
+            bound += f" and <= {high}"
+        raise ValueError(f"{name} must be finite and {bound}; got {value!r}.")
+    return value
+
+
+def check_int(value, name: str, *, low: int, high: int | None = None) -> int:
+    """Return ``value`` as an int in ``[low, high]``, else raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {value!r}.")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"between {low} and {high}"
+        raise ValueError(f"{name} must be {bound}; got {value}.")
+    return value
