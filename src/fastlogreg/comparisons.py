@@ -1,0 +1,191 @@
+"""One registry of fast kernels beside their NumPy oracle.
+
+Each entry of :data:`COMPARISONS` runs a kernel and the matching
+:mod:`fastlogreg.reference` computation on the same :class:`Case` and returns
+named outputs to compare. The test suite checks every entry against the
+oracle and the asv benchmarks time the same entries, so every timed path is a
+tested path (the pattern of numbagg's ``COMPARISONS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import reference
+from .kernels import dense
+
+__all__ = ["COMPARISONS", "RTOL", "Case", "Comparison", "make_case", "max_rel_error"]
+
+# Agreement required between kernel and oracle. The kernels read float32 data
+# exactly and accumulate in float64, and the oracle promotes float32 to
+# float64, so both compute the same float64 sums in different orders; the
+# differences are a few ulps of the largest term, for both dtypes.
+RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-10}
+
+
+@dataclass(frozen=True)
+class Case:
+    """Inputs shared by a kernel and its oracle (all validated forms)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray
+    w: np.ndarray
+    b: float
+    alpha: float = 0.0
+    fit_intercept: bool = True
+    learning_rate: float = 0.1
+    order: np.ndarray | None = None
+    batch_size: int = 32
+    epochs: int = 100
+    record_every: int = 10
+
+
+def make_case(n_samples: int, n_features: int, *, dtype=np.float64, layout: str = "C",
+              fit_intercept: bool = True, weighted: bool = False, alpha: float = 0.0,
+              scale: float = 1.0, seed: int = 0, batch_size: int = 32,
+              epochs: int = 100) -> Case:
+    """A reproducible random problem. ``scale`` multiplies X (and so the logits)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features)) * scale
+    X = np.asarray(X, dtype=dtype, order=layout)
+    w_true = rng.standard_normal(n_features)
+    p = 1.0 / (1.0 + np.exp(-np.clip(X @ w_true / np.sqrt(n_features) / scale, -50, 50)))
+    y = (rng.random(n_samples) < p).astype(np.float64)
+    sw = rng.uniform(0.0, 2.0, n_samples) if weighted else np.ones(n_samples)
+    return Case(
+        X=X, y=y, sample_weight=sw, w=rng.standard_normal(n_features) * 0.1,
+        b=0.1 if fit_intercept else 0.0, alpha=alpha, fit_intercept=fit_intercept,
+        order=rng.permutation(n_samples), batch_size=min(batch_size, n_samples),
+        epochs=epochs,
+    )
+
+
+def _split(out: np.ndarray, d: int) -> dict[str, np.ndarray]:
+    return {"loss": out[d + 1:d + 2], "dw": out[:d], "db": out[d:d + 1],
+            "accuracy": out[d + 2:d + 3]}
+
+
+def _loss_grad_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
+    d = case.X.shape[1]
+    out = np.empty(d + 3)
+    dense.loss_grad(case.X, case.y, case.sample_weight, case.w, case.b, case.alpha,
+                    parallel, out)
+    return _split(out, d)
+
+
+def _loss_grad_oracle(case: Case) -> dict[str, np.ndarray]:
+    J, dw, db = reference.loss_and_gradient(case.X, case.y, case.w, case.b,
+                                            alpha=case.alpha,
+                                            sample_weight=case.sample_weight)
+    acc = reference.accuracy(case.y, reference.forward(case.X, case.w, case.b),
+                             sample_weight=case.sample_weight)
+    return {"loss": np.array([J]), "dw": dw, "db": np.array([db]),
+            "accuracy": np.array([acc])}
+
+
+def _gd_fast(case: Case, epochs: int, parallel: bool = False) -> dict[str, np.ndarray]:
+    d = case.X.shape[1]
+    w = case.w.copy()
+    b = np.array([case.b])
+    grad = np.empty(d + 3)
+    dense.loss_grad(case.X, case.y, case.sample_weight, w, b[0], case.alpha, parallel,
+                    grad)
+    history = np.empty((epochs, 3))
+    _, n_rec = dense.gd_epochs(case.X, case.y, case.sample_weight, w, b,
+                               case.learning_rate, case.alpha, case.fit_intercept,
+                               parallel, 0, epochs, case.record_every, grad, history)
+    return {"w": w, "b": b, "history": history[:n_rec]}
+
+
+def _gd_oracle(case: Case, epochs: int) -> dict[str, np.ndarray]:
+    trace = reference.train(case.X, case.y, learning_rate=case.learning_rate,
+                            epochs=epochs, record_every=case.record_every, w0=case.w,
+                            b0=case.b, alpha=case.alpha,
+                            sample_weight=case.sample_weight,
+                            fit_intercept=case.fit_intercept)
+    return {"w": trace.w, "b": np.array([trace.b]), "history": trace.history}
+
+
+def _minibatch_fast(case: Case) -> dict[str, np.ndarray]:
+    w = case.w.copy()
+    b = np.array([case.b])
+    out = np.empty(2)
+    dense.minibatch_epoch(case.X, case.y, case.sample_weight, w, b, case.order,
+                          case.batch_size, case.learning_rate, case.alpha,
+                          case.fit_intercept, out)
+    return {"w": w, "b": b, "loss": out[:1], "accuracy": out[1:]}
+
+
+def _minibatch_oracle(case: Case) -> dict[str, np.ndarray]:
+    w, b, J, acc = reference.minibatch_epoch(
+        case.X, case.y, case.w, case.b, case.order, case.batch_size,
+        case.learning_rate, alpha=case.alpha, sample_weight=case.sample_weight,
+        fit_intercept=case.fit_intercept)
+    return {"w": w, "b": np.array([b]), "loss": np.array([J]),
+            "accuracy": np.array([acc])}
+
+
+def _decision_fast(case: Case) -> dict[str, np.ndarray]:
+    out = np.empty(case.X.shape[0])
+    dense.decision_function(case.X, case.w, case.b, out)
+    return {"z": out}
+
+
+def _decision_oracle(case: Case) -> dict[str, np.ndarray]:
+    return {"z": case.X @ case.w + case.b}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A kernel (``fast``) and the oracle computation it must reproduce."""
+
+    name: str
+    fast: Callable[[Case], dict[str, np.ndarray]]
+    oracle: Callable[[Case], dict[str, np.ndarray]]
+    description: str
+
+
+COMPARISONS: dict[str, Comparison] = {c.name: c for c in [
+    Comparison("loss_grad", lambda c: _loss_grad_fast(c, False), _loss_grad_oracle,
+               "one fused pass: loss, gradient, accuracy (serial)"),
+    Comparison("loss_grad_parallel", lambda c: _loss_grad_fast(c, True),
+               _loss_grad_oracle, "one fused pass, prange over fixed row blocks"),
+    Comparison("gd_epoch", lambda c: _gd_fast(c, 1), lambda c: _gd_oracle(c, 1),
+               "one gradient-descent epoch (pass + update)"),
+    Comparison("gd_run", lambda c: _gd_fast(c, c.epochs),
+               lambda c: _gd_oracle(c, c.epochs),
+               "case.epochs gradient-descent epochs in compiled code, with history"),
+    Comparison("gd_run_parallel", lambda c: _gd_fast(c, c.epochs, True),
+               lambda c: _gd_oracle(c, c.epochs),
+               "the same with the parallel pass"),
+    Comparison("minibatch_epoch", _minibatch_fast, _minibatch_oracle,
+               "one fused mini-batch epoch over case.order"),
+    Comparison("decision_function", _decision_fast, _decision_oracle,
+               "logits X @ w + b read in place"),
+]}
+
+
+def max_rel_error(fast: dict[str, np.ndarray], oracle: dict[str, np.ndarray]) -> float:
+    """Largest ``max|fast - oracle| / max|oracle|`` over the outputs (norm-wise,
+    per column for 2-D outputs such as the history); ``inf`` for a shape
+    mismatch or a NaN where the oracle has a number."""
+    worst = 0.0
+    for key, want in oracle.items():
+        want = np.asarray(want, dtype=np.float64)
+        got = np.asarray(fast[key], dtype=np.float64)
+        if got.shape != want.shape:
+            return np.inf
+        if want.size == 0:
+            continue
+        want2, got2 = want.reshape(want.shape[0], -1), got.reshape(got.shape[0], -1)
+        for col in range(want2.shape[1]):
+            scale = max(float(np.max(np.abs(want2[:, col]))), np.finfo(np.float64).tiny)
+            err = float(np.max(np.abs(got2[:, col] - want2[:, col]))) / scale
+            if np.isnan(err):
+                return np.inf
+            worst = max(worst, err)
+    return worst
