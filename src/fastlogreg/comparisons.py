@@ -81,8 +81,8 @@ def _loss_grad_oracle(case: Case) -> dict[str, np.ndarray]:
     J, dw, db = reference.loss_and_gradient(case.X, case.y, case.w, case.b,
                                             alpha=case.alpha,
                                             sample_weight=case.sample_weight)
-    acc = reference.accuracy(case.y, reference.forward(case.X, case.w, case.b),
-                             sample_weight=case.sample_weight)
+    _, acc = reference.evaluate(case.X, case.y, case.w, case.b,
+                                sample_weight=case.sample_weight)
     return {"loss": np.array([J]), "dw": dw, "db": np.array([db]),
             "accuracy": np.array([acc])}
 

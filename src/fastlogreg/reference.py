@@ -53,8 +53,8 @@ __all__ = [
     "accuracy",
     "backward",
     "derivative_sigmoid",
+    "evaluate",
     "forward",
-    "gd_step",
     "log_loss_from_logits",
     "loss",
     "loss_and_gradient",
@@ -183,16 +183,14 @@ def loss_and_gradient(X, y, w, b=0.0, *, alpha: float = 0.0, sample_weight=None)
     return data_loss + 0.5 * alpha * float(w @ w), dw + alpha * w, db
 
 
-def gd_step(X, y, w, b, learning_rate, *, alpha=0.0, sample_weight=None,
-            fit_intercept=True):
-    """One gradient-descent update; returns ``(w, b, loss, accuracy)`` where
-    loss and accuracy are those of the model *before* the update."""
-    J, dw, db = loss_and_gradient(X, y, w, b, alpha=alpha, sample_weight=sample_weight)
-    acc = accuracy(y, forward(X, w, b), sample_weight=sample_weight)
-    w = w - learning_rate * dw
-    if fit_intercept:
-        b = b - learning_rate * db
-    return w, b, J, acc
+def evaluate(X, y, w, b=0.0, *, alpha: float = 0.0, sample_weight=None):
+    """Objective ``J`` and weighted accuracy at ``(w, b)`` from one forward pass."""
+    X = np.asarray(X)
+    w = np.asarray(w, dtype=np.float64)
+    s = _weights(sample_weight, X.shape[0])
+    z = X @ w + b
+    J = float(np.sum(s * log_loss_from_logits(y, z)) / s.sum()) + 0.5 * alpha * float(w @ w)
+    return J, accuracy(y, sigmoid(z), sample_weight=s)
 
 
 @dataclass
@@ -223,13 +221,13 @@ def train(X, y, *, learning_rate=0.001, epochs=100, record_every=10, w0=None,
     b = float(b0) if fit_intercept else 0.0
     rows = []
     for epoch in range(epochs):
-        w, b, _, _ = gd_step(X, y, w, b, learning_rate, alpha=alpha,
-                             sample_weight=sample_weight, fit_intercept=fit_intercept)
+        _, dw, db = loss_and_gradient(X, y, w, b, alpha=alpha, sample_weight=sample_weight)
+        w = w - learning_rate * dw
+        if fit_intercept:
+            b = b - learning_rate * db
         if epoch % record_every == 0:
-            J, _, _ = loss_and_gradient(X, y, w, b, alpha=alpha,
-                                        sample_weight=sample_weight)
-            acc = accuracy(y, forward(X, w, b), sample_weight=sample_weight)
-            rows.append((epoch, J, acc))
+            rows.append((epoch, *evaluate(X, y, w, b, alpha=alpha,
+                                          sample_weight=sample_weight)))
     return Trace(w, b, np.array(rows, dtype=np.float64).reshape(-1, 3))
 
 
@@ -262,7 +260,7 @@ def minibatch_epoch(X, y, w, b, order, batch_size, learning_rate, *, alpha=0.0,
         if SB > 0:
             J, dw, db = loss_and_gradient(X[rows], y[rows], w, b, alpha=alpha,
                                           sample_weight=sb)
-            acc = accuracy(y[rows], forward(X[rows], w, b), sample_weight=sb)
+            _, acc = evaluate(X[rows], y[rows], w, b, sample_weight=sb)
         else:  # an all-zero-weight batch carries no data term
             J, dw, db, acc = 0.5 * alpha * float(w @ w), alpha * w, 0.0, 0.0
         total_loss += SB / S * J

@@ -1,0 +1,211 @@
+"""Every dense kernel against the NumPy oracle (the registry in
+``fastlogreg.comparisons``), on a fixed grid and on hypothesis-drawn data."""
+
+import numba
+import numpy as np
+import pytest
+from conftest import cached_case
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from fastlogreg import reference as ref
+from fastlogreg.comparisons import COMPARISONS, RTOL, Case, make_case, max_rel_error
+from fastlogreg.kernels import dense
+
+N_SAMPLES = [1, 2, 7, 1000, 100003]
+N_FEATURES = [1, 3, 10, 257]
+DTYPES = [np.float64, np.float32]
+LAYOUTS = ["C", "F"]
+# Each option on and off at least once, in four runs instead of eight.
+OPTIONS = {
+    "plain": dict(fit_intercept=True, weighted=False, alpha=0.0),
+    "weights+l2": dict(fit_intercept=True, weighted=True, alpha=0.1),
+    "no-intercept+weights": dict(fit_intercept=False, weighted=True, alpha=0.0),
+    "no-intercept+l2": dict(fit_intercept=False, weighted=False, alpha=0.5),
+}
+ONE_STEP = ["loss_grad", "loss_grad_parallel", "gd_epoch", "minibatch_epoch",
+            "decision_function"]
+
+
+def _check(name: str, case: Case) -> None:
+    comparison = COMPARISONS[name]
+    err = max_rel_error(comparison.fast(case), comparison.oracle(case))
+    assert err <= RTOL[case.X.dtype], f"{name}: relative error {err:.3g}"
+
+
+def _big(n, d):
+    return n * d > 1_000_000
+
+
+@pytest.mark.parametrize("options", list(OPTIONS))
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("n_features", N_FEATURES)
+@pytest.mark.parametrize("n_samples", N_SAMPLES)
+@pytest.mark.parametrize("name", ONE_STEP)
+def test_one_step_matches_oracle(name, n_samples, n_features, dtype, layout, options):
+    case = cached_case(n_samples, n_features, dtype=dtype, layout=layout,
+                       **OPTIONS[options])
+    _check(name, case)
+
+
+def _hundred_steps_params():
+    for n in N_SAMPLES:
+        for d in N_FEATURES:
+            for options in OPTIONS:
+                marks = [pytest.mark.slow] if _big(n, d) else []
+                # the largest problem runs two option sets; the rest all four
+                if _big(n, d) and options not in ("plain", "weights+l2"):
+                    continue
+                yield pytest.param(n, d, options, marks=marks, id=f"{n}x{d}-{options}")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize(("n_samples", "n_features", "options"), list(_hundred_steps_params()))
+def test_hundred_steps_match_oracle(n_samples, n_features, options, dtype, layout):
+    case = cached_case(n_samples, n_features, dtype=dtype, layout=layout,
+                       **OPTIONS[options])
+    _check("gd_run", case)
+    if n_samples >= 1000 and not _big(n_samples, n_features):
+        _check("gd_run_parallel", case)
+
+
+# --- extreme inputs ---------------------------------------------------------------
+
+def _extreme_cases():
+    # logits up to ~1e4: saturated sigmoid, loss ~ |z|
+    big = make_case(1000, 10, scale=1.0, seed=5)
+    X = np.asarray(big.X * (1e4 / 3), order="C")
+    yield "logits-1e4", Case(X, big.y, big.sample_weight, np.ones(10), 5.0,
+                             learning_rate=1e-6, order=big.order)
+    # constant columns (zero variance) beside informative ones
+    c = make_case(500, 6, weighted=True, alpha=0.1, seed=6)
+    Xc = c.X.copy()
+    Xc[:, 0] = 3.0
+    Xc[:, 3] = 0.0
+    yield "constant-columns", Case(Xc, c.y, c.sample_weight, c.w, c.b, alpha=0.1,
+                                   order=c.order)
+    # sorted labels walked in order: every mini-batch holds a single class
+    s = make_case(640, 5, seed=7)
+    yield "single-class-batches", Case(s.X, np.repeat([0.0, 1.0], 320), s.sample_weight,
+                                       s.w, s.b, order=np.arange(640), batch_size=64)
+    # zero-weight rows and a whole zero-weight batch
+    z = make_case(256, 4, weighted=True, seed=8)
+    sw = z.sample_weight.copy()
+    sw[:64] = 0.0
+    yield "zero-weight-batch", Case(z.X, z.y, sw, z.w, z.b, alpha=0.2,
+                                    order=np.arange(256), batch_size=64)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize(("label", "case"), list(_extreme_cases()),
+                         ids=[label for label, _ in _extreme_cases()])
+@pytest.mark.parametrize("name", [*ONE_STEP, "gd_run"])
+def test_extreme_inputs_match_oracle(name, label, case, layout):
+    X = np.asarray(case.X, order=layout)
+    case = Case(**{**case.__dict__, "X": X})
+    result = COMPARISONS[name].fast(case)
+    assert all(np.isfinite(v).all() for v in result.values())
+    _check(name, case)
+
+
+def test_single_class_batches_really_are_single_class():
+    _, case = [c for c in _extreme_cases() if c[0] == "single-class-batches"][0]
+    batches = case.y[case.order].reshape(-1, case.batch_size)
+    assert all(len(np.unique(b)) == 1 for b in batches)
+
+
+# --- hypothesis: shapes and values beyond the grid -------------------------------
+
+@st.composite
+def cases(draw):
+    n = draw(st.integers(1, 120))
+    d = draw(st.integers(1, 12))
+    dtype = draw(st.sampled_from(DTYPES))
+    values = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False, width=32)
+    X = draw(hnp.arrays(dtype, (n, d), elements=values))
+    X = np.asarray(X, order=draw(st.sampled_from(LAYOUTS)))
+    y = draw(hnp.arrays(np.float64, n, elements=st.sampled_from([0.0, 1.0])))
+    sw = draw(hnp.arrays(np.float64, n, elements=st.floats(0, 10, width=32)))
+    if sw.sum() == 0:
+        sw[0] = 1.0
+    w = draw(hnp.arrays(np.float64, d, elements=st.floats(-3, 3, width=32)))
+    b = draw(st.floats(-10, 10))
+    alpha = draw(st.sampled_from([0.0, 0.01, 1.0]))
+    batch_size = draw(st.integers(1, n))
+    order = np.random.default_rng(draw(st.integers(0, 2**16))).permutation(n)
+    return Case(X, y, sw, w, b, alpha=alpha, fit_intercept=draw(st.booleans()),
+                learning_rate=1e-3, order=order, batch_size=batch_size)
+
+
+def _tolerance(case: Case) -> np.ndarray:
+    """Error bound of the gradient: a few ulps of sum_i s_i |x_ij| / S per column
+    (|residual| <= 1), so cancelling sums are judged by their terms' size."""
+    X = np.abs(case.X.astype(np.float64))
+    return 1e-10 * (case.sample_weight @ X / case.sample_weight.sum() + 1.0)
+
+
+@given(cases())
+def test_loss_grad_matches_oracle_on_drawn_data(case):
+    for name in ("loss_grad", "loss_grad_parallel"):
+        got = COMPARISONS[name].fast(case)
+        want = COMPARISONS[name].oracle(case)
+        np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-10)
+        err = np.abs(got["dw"] - want["dw"])
+        assert np.all(err <= _tolerance(case)), (err, _tolerance(case))
+        np.testing.assert_allclose(got["db"], want["db"], rtol=0, atol=1e-10)
+        # accuracy can only differ where a logit sits within rounding of 0
+        z = ref.forward(case.X, case.w, case.b)
+        if np.min(np.abs(z - 0.5)) > 1e-9:
+            np.testing.assert_allclose(got["accuracy"], want["accuracy"], rtol=1e-12)
+
+
+@given(cases())
+def test_minibatch_epoch_matches_oracle_on_drawn_data(case):
+    got = COMPARISONS["minibatch_epoch"].fast(case)
+    want = COMPARISONS["minibatch_epoch"].oracle(case)
+    step = case.learning_rate * len(case.order)  # at most this many steps of size lr*grad
+    np.testing.assert_allclose(got["w"], want["w"], rtol=1e-9,
+                               atol=step * _tolerance(case).max())
+    np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-9)
+
+
+# --- determinism and memory ------------------------------------------------------
+
+@pytest.fixture
+def restore_threads():
+    before = numba.get_num_threads()
+    yield
+    numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+def test_bitwise_across_threads(dtype, layout, restore_threads):
+    """Fixed blocks reduced in a fixed order: same bits for 1 and 2 threads,
+    and the same bits as the serial pass."""
+    case = cached_case(100003, 10, dtype=dtype, layout=layout, weighted=True, alpha=0.1)
+    serial = COMPARISONS["loss_grad"].fast(case)
+    runs = []
+    for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+        numba.set_num_threads(threads)
+        runs.append((COMPARISONS["loss_grad_parallel"].fast(case),
+                     COMPARISONS["gd_run_parallel"].fast(case)))
+    assert numba.config.NUMBA_NUM_THREADS >= 2, "this test needs two threads to mean much"
+    for key in serial:
+        np.testing.assert_array_equal(runs[0][0][key], runs[1][0][key])
+        np.testing.assert_array_equal(runs[0][0][key], serial[key])
+    for key in runs[0][1]:
+        np.testing.assert_array_equal(runs[0][1][key], runs[1][1][key])
+    assert dense.n_blocks(case.X) > 2  # several blocks, or the test shows nothing
+
+
+@pytest.mark.parametrize("name", list(COMPARISONS))
+def test_kernels_never_write_their_inputs(name):
+    case = make_case(300, 7, dtype=np.float32, layout="F", weighted=True, alpha=0.1)
+    before = {k: np.copy(v) for k, v in case.__dict__.items() if isinstance(v, np.ndarray)}
+    COMPARISONS[name].fast(case)
+    for key, value in before.items():
+        np.testing.assert_array_equal(getattr(case, key), value)
