@@ -4,11 +4,11 @@
 import numba
 import numpy as np
 import pytest
-from conftest import cached_case
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from conftest import cached_case
 from fastlogreg import reference as ref
 from fastlogreg.comparisons import COMPARISONS, RTOL, Case, make_case, max_rel_error
 from fastlogreg.kernels import dense
@@ -112,7 +112,7 @@ def test_extreme_inputs_match_oracle(name, label, case, layout):
 
 
 def test_single_class_batches_really_are_single_class():
-    _, case = [c for c in _extreme_cases() if c[0] == "single-class-batches"][0]
+    _, case = next(c for c in _extreme_cases() if c[0] == "single-class-batches")
     batches = case.y[case.order].reshape(-1, case.batch_size)
     assert all(len(np.unique(b)) == 1 for b in batches)
 

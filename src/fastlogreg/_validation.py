@@ -53,7 +53,7 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.sum(arr)):
             return
-    flat = arr.reshape(-1, order="K")
+    flat = arr.ravel(order="K")  # a view for C- and F-contiguous arrays
     for lo in range(0, flat.size, _FINITE_CHUNK_ELEMENTS):
         chunk = flat[lo:lo + _FINITE_CHUNK_ELEMENTS]
         if np.isnan(chunk).any():

@@ -27,13 +27,18 @@ The notebook derives ``dz = a - y``, ``dw = X dz^T / m`` and
 twice:
 
 1. ``backward`` evaluates ``derivative_sigmoid(a)`` -- the derivative at the
-   *activation* ``a = sigmoid(z)`` instead of at ``z``. Since ``a`` lies in
-   (0, 1), ``sigmoid'(a)`` lies in (0.19, 0.25), so every residual ``a - y`` is
-   shrunk by a data-dependent factor of about 4-5.
+   *activation* ``a = sigmoid(z)`` instead of at ``z``. Its
+   ``da = (a - y) / (a (1 - a))`` needs ``sigmoid'(z) = a (1 - a)`` to cancel
+   down to ``a - y``; with ``sigmoid'(a)``, which lies in (0.196, 0.25], the
+   code's ``dz`` is ``(a - y) sigmoid'(a) / sigmoid'(z)``: about 0.94 (a - y)
+   for uncertain predictions, but about ``-0.2 / a`` instead of ~0 for a
+   sample predicted right with confidence, so well-classified samples never
+   stop pulling (and ``da`` itself becomes ``inf``/NaN once ``a`` rounds to
+   0 or 1).
 2. ``np.mean(X @ dz.T, axis=1, keepdims=True)`` averages an ``(n, 1)`` array
    over its single column, which divides by one: its ``dw`` is the *sum* over
    samples, ``m`` times the mean, while its ``db`` is a true mean. The weights
-   therefore move ``m / 4.5`` times faster than the bias.
+   therefore take steps ``m`` times larger than the bias.
 
 ``scripts/notebook_vs_package.py`` runs both side by side.
 
