@@ -64,7 +64,10 @@ __all__ = [
     "loss",
     "loss_and_gradient",
     "minibatch_epoch",
+    "multinomial_evaluate",
+    "multinomial_loss_and_gradient",
     "sigmoid",
+    "softmax",
     "train",
 ]
 
@@ -198,6 +201,47 @@ def evaluate(X, y, w, b=0.0, *, alpha: float = 0.0, sample_weight=None):
     return J, accuracy(y, sigmoid(z), sample_weight=s)
 
 
+def softmax(Z):
+    """Row-wise softmax of logits ``Z`` (n, K), shifted by the row max: finite
+    for any finite logits."""
+    Z = np.asarray(Z, dtype=np.float64)
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def multinomial_loss_and_gradient(X, y, W, b, *, alpha: float = 0.0,
+                                  sample_weight=None):
+    """Softmax cross-entropy objective and gradient (scikit-learn's multinomial).
+
+    ``J(W, b) = (1/S) sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + (alpha/2) ||W||_F^2``
+    with ``z_i = W x_i + b``; ``W`` is (K, d), ``b`` (K,), ``y`` holds class
+    indices 0..K-1. Returns ``(J, dW, db)``.
+    """
+    X = np.asarray(X)
+    W = np.asarray(W, dtype=np.float64)
+    s = _weights(sample_weight, X.shape[0])
+    Z = X @ W.T + b
+    rows = np.arange(X.shape[0])
+    y = np.asarray(y).astype(np.intp)
+    top = Z.max(axis=1)
+    lse = np.log(np.exp(Z - top[:, None]).sum(axis=1)) + top
+    S = s.sum()
+    J = float(np.sum(s * (lse - Z[rows, y])) / S) + 0.5 * alpha * float(np.sum(W * W))
+    R = softmax(Z)
+    R[rows, y] -= 1.0
+    R *= s[:, None] / S
+    return J, R.T @ X + alpha * W, R.sum(axis=0)
+
+
+def multinomial_evaluate(X, y, W, b, *, alpha: float = 0.0, sample_weight=None):
+    """Objective and weighted accuracy (argmax of the logits) at ``(W, b)``."""
+    X = np.asarray(X)
+    s = _weights(sample_weight, X.shape[0])
+    J, _, _ = multinomial_loss_and_gradient(X, y, W, b, alpha=alpha, sample_weight=s)
+    hit = np.argmax(X @ np.asarray(W, dtype=np.float64).T + b, axis=1) == np.asarray(y)
+    return J, float(np.average(hit, weights=s))
+
+
 @dataclass
 class Trace:
     """What :func:`train` returns: final weights and the recorded history.
@@ -240,6 +284,9 @@ def minibatch_epoch(X, y, w, b, order, batch_size, learning_rate, *, alpha=0.0,
                     sample_weight=None, fit_intercept=True):
     """One epoch of mini-batch gradient descent over rows in ``order``.
 
+    Binary when ``w`` is 1-D; multinomial when ``w`` is (K, d) (then ``b`` is
+    (K,) and ``y`` holds class indices).
+
     Batch ``k`` is ``order[k*batch_size:(k+1)*batch_size]``; each batch takes a
     gradient step on its own objective ``J_B`` (the weighted mean loss over the
     batch plus the L2 term) before the next batch is read.
@@ -257,17 +304,20 @@ def minibatch_epoch(X, y, w, b, order, batch_size, learning_rate, *, alpha=0.0,
     X = np.asarray(X)
     s = _weights(sample_weight, X.shape[0])
     S = s.sum()
+    if np.ndim(w) == 2:  # (K, d) weights: the multinomial model
+        loss_grad, evaluate_ = multinomial_loss_and_gradient, multinomial_evaluate
+    else:
+        loss_grad, evaluate_ = loss_and_gradient, evaluate
     total_loss = total_hits = 0.0
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
         sb = s[rows]
         SB = sb.sum()
         if SB > 0:
-            J, dw, db = loss_and_gradient(X[rows], y[rows], w, b, alpha=alpha,
-                                          sample_weight=sb)
-            _, acc = evaluate(X[rows], y[rows], w, b, sample_weight=sb)
+            J, dw, db = loss_grad(X[rows], y[rows], w, b, alpha=alpha, sample_weight=sb)
+            _, acc = evaluate_(X[rows], y[rows], w, b, sample_weight=sb)
         else:  # an all-zero-weight batch carries no data term
-            J, dw, db, acc = 0.5 * alpha * float(w @ w), alpha * w, 0.0, 0.0
+            J, dw, db, acc = 0.5 * alpha * float(np.sum(w * w)), alpha * w, 0.0 * b, 0.0
         total_loss += SB / S * J
         total_hits += SB / S * acc
         w = w - learning_rate * dw

@@ -1,0 +1,238 @@
+"""Fused multinomial (softmax) passes over dense ``X``: one read of each row
+serves all ``K`` classes.
+
+Conventions (``K`` classes, ``d`` features): ``W`` is (K, d) float64, ``b``
+(K,) float64, ``y`` float64 class indices ``0..K-1``. A pass writes
+``out`` of length ``K*d + K + 2``::
+
+    out[:K*d]          dJ/dW, row-major (class k's gradient at k*d .. k*d+d)
+    out[K*d:K*d+K]     dJ/db
+    out[K*d+K]         J = (1/S) sum_i s_i [logsumexp(z_i) - z_{i,y_i}] + (alpha/2) ||W||^2
+    out[K*d+K+1]       weighted accuracy (argmax z_i == y_i, first maximum on ties)
+
+Blocks and their fixed-order reduction are those of :mod:`.dense`, so the
+serial and parallel passes agree bit for bit for any thread count.
+"""
+
+from math import exp, log
+
+import numpy as np
+from numba import njit, prange
+
+from ._math import JIT
+from .dense import block_rows, n_blocks
+
+_EXTRA = 3  # loss, hits, weight after the K*d + K gradient entries
+
+
+@njit(inline="always", **JIT)
+def _softmax_row(z, yi, p):
+    """Fill ``p`` with softmax(z); return (loss, hit) for true class ``yi``.
+
+    Shifting by the max keeps every exp in (0, 1] and the sum in [1, K].
+    """
+    K = z.shape[0]
+    top = 0
+    for k in range(1, K):
+        if z[k] > z[top]:
+            top = k
+    m = z[top]
+    total = 0.0
+    for k in range(K):
+        p[k] = exp(z[k] - m)
+        total += p[k]
+    for k in range(K):
+        p[k] /= total
+    return log(total) + m - z[yi], top == yi
+
+
+@njit(**JIT)
+def _accumulate_c(X, y, sw, W, b, lo, hi, acc):
+    K, d = W.shape
+    z = np.empty(K)
+    p = np.empty(K)
+    base = K * d
+    for i in range(lo, hi):
+        for k in range(K):
+            t = b[k]
+            for j in range(d):
+                t += X[i, j] * W[k, j]
+            z[k] = t
+        yi = int(y[i])
+        loss, hit = _softmax_row(z, yi, p)
+        s = sw[i]
+        for k in range(K):
+            r = s * (p[k] - (1.0 if k == yi else 0.0))
+            for j in range(d):
+                acc[k * d + j] += r * X[i, j]
+            acc[base + k] += r
+        acc[base + K] += s * loss
+        if hit:
+            acc[base + K + 1] += s
+        acc[base + K + 2] += s
+
+
+@njit(**JIT)
+def _accumulate_f(X, y, sw, W, b, lo, hi, acc):
+    # Column sweeps over a cache-sized block, as in dense._accumulate_f.
+    K, d = W.shape
+    m = hi - lo
+    base = K * d
+    Z = np.empty((K, m))
+    for k in range(K):
+        for t in range(m):
+            Z[k, t] = b[k]
+    for j in range(d):
+        for k in range(K):
+            wkj = W[k, j]
+            for t in range(m):
+                Z[k, t] += X[lo + t, j] * wkj
+    z = np.empty(K)
+    p = np.empty(K)
+    for t in range(m):
+        i = lo + t
+        for k in range(K):
+            z[k] = Z[k, t]
+        yi = int(y[i])
+        loss, hit = _softmax_row(z, yi, p)
+        s = sw[i]
+        for k in range(K):
+            r = s * (p[k] - (1.0 if k == yi else 0.0))
+            Z[k, t] = r  # Z now holds the weighted residuals
+            acc[base + k] += r
+        acc[base + K] += s * loss
+        if hit:
+            acc[base + K + 1] += s
+        acc[base + K + 2] += s
+    for j in range(d):
+        for k in range(K):
+            g = 0.0
+            for t in range(m):
+                g += Z[k, t] * X[lo + t, j]
+            acc[k * d + j] += g
+
+
+@njit(**JIT)
+def _accumulate(X, y, sw, W, b, lo, hi, acc):
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        _accumulate_f(X, y, sw, W, b, lo, hi, acc)
+    else:
+        _accumulate_c(X, y, sw, W, b, lo, hi, acc)
+
+
+@njit(**JIT)
+def _pass_serial(X, y, sw, W, b, partials):
+    rows = block_rows(X.shape[1], X.itemsize)
+    n = X.shape[0]
+    for k in range(partials.shape[0]):
+        partials[k, :] = 0.0
+        _accumulate(X, y, sw, W, b, k * rows, min(n, (k + 1) * rows), partials[k])
+
+
+@njit(parallel=True, **JIT)
+def _pass_parallel(X, y, sw, W, b, partials):
+    rows = block_rows(X.shape[1], X.itemsize)
+    n = X.shape[0]
+    for k in prange(partials.shape[0]):
+        partials[k, :] = 0.0
+        _accumulate(X, y, sw, W, b, k * rows, min(n, (k + 1) * rows), partials[k])
+
+
+@njit(**JIT)
+def _finish(acc, W, alpha, out):
+    K, d = W.shape
+    base = K * d
+    S = acc[base + K + 2]
+    sq = 0.0
+    for k in range(K):
+        for j in range(d):
+            out[k * d + j] = acc[k * d + j] / S + alpha * W[k, j]
+            sq += W[k, j] * W[k, j]
+        out[base + k] = acc[base + k] / S
+    out[base + K] = acc[base + K] / S + 0.5 * alpha * sq
+    out[base + K + 1] = acc[base + K + 1] / S
+
+
+@njit(**JIT)
+def loss_grad(X, y, sw, W, b, alpha, parallel, out):
+    """One fused read of ``X``: softmax loss, gradient and accuracy into ``out``."""
+    K, d = W.shape
+    width = K * d + K + _EXTRA
+    partials = np.empty((n_blocks(X), width))
+    if parallel:
+        _pass_parallel(X, y, sw, W, b, partials)
+    else:
+        _pass_serial(X, y, sw, W, b, partials)
+    total = np.zeros(width)
+    for k in range(partials.shape[0]):  # fixed order: thread-count free
+        total += partials[k]
+    _finish(total, W, alpha, out)
+
+
+@njit(**JIT)
+def minibatch_epoch(X, y, sw, W, b, order, batch_size, learning_rate, alpha,
+                    fit_intercept, out):
+    """One fused mini-batch epoch over rows ``order`` (see ``dense.minibatch_epoch``).
+
+    ``W`` and ``b`` are updated in place after each batch; ``out[0]`` and
+    ``out[1]`` receive the weight-averaged batch objective and accuracy.
+    """
+    K, d = W.shape
+    base = K * d
+    Xb = np.empty((batch_size, d), dtype=X.dtype)
+    yb = np.empty(batch_size)
+    sb = np.empty(batch_size)
+    acc = np.empty(base + K + _EXTRA)
+    grad = np.empty(base + K + 2)
+    S = 0.0
+    for i in range(sw.shape[0]):
+        S += sw[i]
+    total_loss = 0.0
+    total_hits = 0.0
+    m = order.shape[0]
+    for start in range(0, m, batch_size):
+        nb = min(m, start + batch_size) - start
+        for t in range(nb):
+            i = order[start + t]
+            for j in range(d):
+                Xb[t, j] = X[i, j]
+            yb[t] = y[i]
+            sb[t] = sw[i]
+        acc[:] = 0.0
+        _accumulate_c(Xb, yb, sb, W, b, 0, nb, acc)
+        SB = acc[base + K + 2]
+        if SB > 0.0:
+            _finish(acc, W, alpha, grad)
+            total_loss += SB / S * grad[base + K]
+            total_hits += SB / S * grad[base + K + 1]
+        else:
+            for k in range(K):
+                for j in range(d):
+                    grad[k * d + j] = alpha * W[k, j]
+                grad[base + k] = 0.0
+        for k in range(K):
+            for j in range(d):
+                W[k, j] -= learning_rate * grad[k * d + j]
+            if fit_intercept:
+                b[k] -= learning_rate * grad[base + k]
+    out[0] = total_loss
+    out[1] = total_hits
+
+
+@njit(parallel=True, **JIT)
+def decision_function(X, W, b, out):
+    """``out[i, k] = X[i] . W[k] + b[k]``, X read in place."""
+    rows = block_rows(X.shape[1], X.itemsize)
+    n, d = X.shape
+    K = W.shape[0]
+    for blk in prange((n + rows - 1) // rows):
+        lo = blk * rows
+        hi = min(n, lo + rows)
+        for i in range(lo, hi):
+            for k in range(K):
+                out[i, k] = b[k]
+        for j in range(d):
+            for k in range(K):
+                wkj = W[k, j]
+                for i in range(lo, hi):
+                    out[i, k] += X[i, j] * wkj
