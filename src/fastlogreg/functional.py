@@ -108,9 +108,10 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weights with a positive sum.
     tol : float, optional
-        ``"gd"`` stops when the gradient's max-norm is ``<= tol``; ``"sgd"``
-        when the objective improved by less than ``tol * max(1, |J|)`` between
-        two records. ``None`` runs all ``epochs``.
+        ``"gd"`` stops when the gradient's max-norm is ``<= tol`` (checked every
+        ``record_every`` epochs); ``"sgd"`` when the epoch's running loss has
+        not improved on its best by more than ``tol`` for 5 epochs in a row.
+        ``None`` runs all ``epochs``.
     record_every : int, default=10
         Record loss and accuracy after epochs ``0, k, 2k, ...``.
     coef_init : array-like of shape (n_features,), optional
@@ -160,13 +161,16 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
         coef = check_vector(coef_init, "coef_init", n_features, of="features")
     intercept = check_real(intercept_init, "intercept_init")
 
-    problem = solvers.Problem(X, y, sample_weight, alpha, bool(fit_intercept))
+    problem = solvers.BinaryProblem(X, y, sample_weight, alpha=alpha,
+                                    fit_intercept=bool(fit_intercept))
+    theta = np.append(np.asarray(coef, dtype=np.float64), intercept)
     if solver == "gd":
-        res = solvers.gd(problem, coef, intercept, learning_rate=learning_rate,
-                         epochs=epochs, record_every=record_every, tol=tol)
+        res = solvers.gd(problem, theta, learning_rate=learning_rate, max_iter=epochs,
+                         record_every=record_every, tol=tol)
     else:
-        res = solvers.sgd(problem, coef, intercept, learning_rate=learning_rate,
-                          epochs=epochs, batch_size=batch_size,
-                          record_every=record_every, tol=tol,
+        res = solvers.sgd(problem, theta, learning_rate=learning_rate, max_iter=epochs,
+                          batch_size=batch_size, record_every=record_every, tol=tol,
                           rng=np.random.default_rng(random_state))
-    return FitResult(res.coef, res.intercept, res.history, res.n_epochs, res.converged)
+    coef, intercept = problem.split(res.theta)
+    return FitResult(coef.copy(), float(intercept[0]), res.history, res.n_iter,
+                     res.converged)

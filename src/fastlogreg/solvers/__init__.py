@@ -1,0 +1,34 @@
+"""Optimisation loops, each written once over "a pass" of the kernels.
+
+A solver owns the iteration policy (step, stopping, history, divergence) and
+calls a problem's fused pass (:mod:`.problem`) for everything that touches the
+rows; it never loops over samples itself. Inputs arrive validated.
+
+Each solver takes ``(problem, theta0, **options)`` and returns a
+:class:`SolverResult`.
+"""
+
+from .gd import gd
+from .lbfgs import lbfgs
+from .nesterov import nesterov
+from .problem import (
+    HISTORY_DTYPE,
+    BinaryProblem,
+    DivergenceWarning,
+    MultinomialProblem,
+    SolverResult,
+)
+from .sgd import SCHEDULES, sgd
+
+__all__ = [
+    "HISTORY_DTYPE",
+    "SCHEDULES",
+    "BinaryProblem",
+    "DivergenceWarning",
+    "MultinomialProblem",
+    "SolverResult",
+    "gd",
+    "lbfgs",
+    "nesterov",
+    "sgd",
+]
