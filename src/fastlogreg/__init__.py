@@ -1,12 +1,14 @@
 """fastlogreg: logistic regression for large data with fused Numba kernels.
 
-``fit`` trains binary logistic regression; ``reference`` is the plain NumPy
-oracle the kernels are tested against.
+``LogisticRegression`` is a drop-in for scikit-learn's; ``fit`` is the
+functional API for binary problems; ``reference`` is the plain NumPy oracle
+the kernels are tested against.
 """
 
 from . import reference
+from .estimator import LogisticRegression
 from .functional import FitResult, fit
 from .solvers import DivergenceWarning
 
-__all__ = ["DivergenceWarning", "FitResult", "fit", "reference"]
+__all__ = ["DivergenceWarning", "FitResult", "LogisticRegression", "fit", "reference"]
 __version__ = "0.1.0"

@@ -34,14 +34,15 @@ def lbfgs(problem, theta0: np.ndarray, *, max_iter: int, tol: float,
         rows_seen.append(k)
         if k % record_every == 0:
             rows.append((k, intermediate_result.fun, last["out"][n_params + 1]))
+            if verbose:
+                print(f"lbfgs iteration {k}: loss {intermediate_result.fun:.10g}")
 
     rows_seen: list[int] = []
     res = optimize.minimize(
         fun, np.array(theta0, dtype=np.float64), method="L-BFGS-B", jac=True,
         callback=callback,
         options={"maxiter": max_iter, "maxls": 50, "gtol": tol,
-                 "ftol": 64 * np.finfo(float).eps,
-                 "iprint": [-1, 50, 1, 100, 101][min(int(verbose), 4)]},
+                 "ftol": 64 * np.finfo(float).eps},
     )
     theta = res.x
     out = last["out"] if np.array_equal(last["theta"], theta) else problem.evaluate(theta)

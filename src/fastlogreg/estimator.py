@@ -1,0 +1,337 @@
+"""A scikit-learn-compatible ``LogisticRegression`` on the fused kernels."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import solvers
+from ._validation import check_int, check_real
+from .kernels import dense, multinomial
+
+__all__ = ["LogisticRegression", "alpha_from_C"]
+
+SOLVERS = ("lbfgs", "gd", "nesterov", "sgd")
+
+
+def alpha_from_C(C: float, sample_weight_sum: float) -> float:
+    """The penalty strength of fastlogreg's objective for scikit-learn's ``C``.
+
+    scikit-learn minimises ``C sum_i s_i l_i + R(w)``; fastlogreg minimises the
+    same divided by ``C S``: ``(1/S) sum_i s_i l_i + alpha R(w)`` with
+    ``alpha = 1 / (C S)`` and ``S = sum_i s_i`` (class weights included).
+    ``C = inf`` means no penalty. This is the one place the identity lives.
+    """
+    return 0.0 if np.isinf(C) else 1.0 / (C * sample_weight_sum)
+
+
+@contextmanager
+def _threads(n_jobs):
+    """Run Numba's parallel passes on ``n_jobs`` threads (None: Numba's setting)."""
+    if n_jobs is None:
+        yield
+        return
+    before = numba.get_num_threads()
+    top = numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(top if n_jobs < 0 else min(n_jobs, top))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+class LogisticRegression(ClassifierMixin, BaseEstimator):
+    """Logistic regression trained by fused Numba kernels; scikit-learn's API.
+
+    Minimises scikit-learn's objective for the same parameters::
+
+        C sum_i s_i loss_i + l1_ratio ||W||_1 + (1 - l1_ratio)/2 ||W||_F^2
+
+    where ``loss_i`` is the binary log-loss for two classes and the
+    multinomial (softmax) cross-entropy for more, ``s_i`` the sample weights
+    times the class weights, and the intercepts are not penalised. Internally
+    the objective is divided by ``C * sum(s)`` (:func:`alpha_from_C`), so the
+    solvers see a mean loss plus ``alpha`` times the penalty.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength, > 0; ``np.inf`` for no penalty.
+    l1_ratio : float, default=0.0
+        Elastic-net mixing in [0, 1]: 0 is L2, 1 is L1. L1 parts are applied
+        by proximal steps, so ``l1_ratio > 0`` needs ``solver="gd"`` or
+        ``"nesterov"``.
+    fit_intercept : bool, default=True
+    tol : float, default=1e-4
+        Stop when the max-norm of the (proximal) gradient of the mean
+        objective is ``<= tol`` (scikit-learn's lbfgs ``gtol``); for ``"sgd"``,
+        when the epoch loss has not improved by more than ``tol`` for 5 epochs.
+    max_iter : int, default=100
+        Iterations (lbfgs) or epochs (gd, nesterov, sgd).
+    class_weight : dict, "balanced" or None
+        Multiplies the sample weights per class, as in scikit-learn.
+    random_state : int, RandomState, Generator or None
+        Seeds the ``"sgd"`` shuffles.
+    solver : {"lbfgs", "gd", "nesterov", "sgd"}, default="lbfgs"
+        ``"lbfgs"``: SciPy's L-BFGS-B fed by the one-pass loss+gradient kernel.
+        ``"gd"``: fixed-step gradient descent (the notebook's algorithm).
+        ``"nesterov"``: accelerated gradient (FISTA) with a step from a
+        Lipschitz estimate and adaptive restart. ``"sgd"``: fused mini-batch
+        epochs shuffled by ``random_state``.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients when their shape fits.
+    verbose : int, default=0
+        > 0 prints the history as it is recorded (lbfgs: SciPy's report).
+    n_jobs : int or None
+        Threads for the parallel passes (-1: all); None keeps Numba's setting.
+    learning_rate : float or "auto", default="auto"
+        Step of ``"gd"`` and initial step of ``"sgd"``; ``"auto"`` is ``1/L``
+        for an estimate ``L`` of the gradient's Lipschitz constant.
+    batch_size : int, default=256
+        Rows per mini-batch for ``"sgd"`` (capped at n_samples).
+    schedule : {"invscaling", "constant"}, default="invscaling"
+        Step schedule of ``"sgd"``: ``learning_rate / sqrt(epoch + 1)`` or fixed.
+    record_every : int, default=10
+        Iterations between rows of ``history_``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : ndarray of shape (1,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, when X had string column names
+    history_ : structured ndarray with fields epoch, loss, accuracy
+    """
+
+    def __init__(self, *, C=1.0, l1_ratio=0.0, fit_intercept=True, tol=1e-4,
+                 max_iter=100, class_weight=None, random_state=None, solver="lbfgs",
+                 warm_start=False, verbose=0, n_jobs=None, learning_rate="auto",
+                 batch_size=256, schedule="invscaling", record_every=10):
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.solver = solver
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.schedule = schedule
+        self.record_every = record_every
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+    # --- parameters ------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}.")
+        if not (isinstance(self.C, numbers.Real) and not isinstance(self.C, bool)
+                and self.C > 0):
+            raise ValueError(f"C must be a positive number or np.inf; got {self.C!r}.")
+        check_real(self.l1_ratio, "l1_ratio", low=0.0, high=1.0)
+        if self.l1_ratio > 0 and self.solver not in ("gd", "nesterov"):
+            raise ValueError(
+                f"l1_ratio={self.l1_ratio} needs an L1 proximal step, which "
+                f"solver={self.solver!r} cannot take; use solver='gd' or 'nesterov'.")
+        check_real(self.tol, "tol", low=0.0)
+        check_int(self.max_iter, "max_iter", low=1)
+        check_int(self.record_every, "record_every", low=1)
+        check_int(self.batch_size, "batch_size", low=1)
+        check_int(self.verbose, "verbose", low=0)
+        if self.n_jobs is not None:
+            check_int(self.n_jobs, "n_jobs", low=-1)
+            if self.n_jobs == 0:
+                raise ValueError("n_jobs must be a positive number of threads, -1 or None.")
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
+            check_real(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        if self.schedule not in solvers.SCHEDULES:
+            raise ValueError(f"schedule must be one of {solvers.SCHEDULES}; "
+                             f"got {self.schedule!r}.")
+        for name in ("fit_intercept", "warm_start"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False; "
+                                 f"got {getattr(self, name)!r}.")
+
+    # --- data ------------------------------------------------------------------------
+
+    def _validate_X(self, X, *, reset: bool, y=None):
+        """scikit-learn's validation, keeping float32/float64 and the memory layout."""
+        kwargs = dict(dtype=[np.float64, np.float32], order=None, accept_sparse=False,
+                      reset=reset)
+        if y is None:
+            X = validate_data(self, X, **kwargs)
+        else:
+            X, y = validate_data(self, X, y, **kwargs)
+        if not (X.flags.c_contiguous or X.flags.f_contiguous):
+            X = np.ascontiguousarray(X)
+        return X, y
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to ``X`` (n_samples, n_features) and labels ``y``.
+
+        float32 and float64 ``X`` in C or F order are read in place, never
+        copied. Returns ``self``.
+        """
+        self._check_params()
+        X, y = self._validate_X(X, reset=True, y=y)
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                f"y has only one class ({classes[0]!r}); this solver needs samples of "
+                "at least 2 classes in the data.")
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             copy=True, ensure_non_negative=True)
+        if self.class_weight is not None:
+            cw = compute_class_weight(self.class_weight, classes=classes, y=y,
+                                      sample_weight=sample_weight)
+            sample_weight *= cw[y_index]
+        S = float(sample_weight.sum())
+        if not S > 0:
+            raise ValueError("the sample (and class) weights sum to 0; at least one "
+                             "must be > 0.")
+        strength = alpha_from_C(self.C, S)
+        l1_ratio = float(self.l1_ratio)
+        common = dict(alpha=strength * (1.0 - l1_ratio), l1=strength * l1_ratio,
+                      fit_intercept=bool(self.fit_intercept))
+        y_float = y_index.astype(np.float64)
+        if classes.size == 2:
+            problem = solvers.BinaryProblem(X, y_float, sample_weight, **common)
+        else:
+            problem = solvers.MultinomialProblem(X, y_float, sample_weight,
+                                                 n_classes=classes.size, **common)
+        theta0 = self._initial_theta(problem, classes)
+        self.classes_ = classes
+
+        with _threads(self.n_jobs):
+            result = self._solve(problem, theta0)
+        if not result.converged and self.solver != "sgd":
+            warnings.warn(
+                f"solver={self.solver!r} did not converge in max_iter={self.max_iter} "
+                f"iterations (optimality {result.grad_norm:.3g} > tol={self.tol}); "
+                "increase max_iter, or standardise the features.",
+                ConvergenceWarning, stacklevel=2)
+        self._set_coef(problem, result.theta)
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        self.history_ = result.history
+        return self
+
+    def _initial_theta(self, problem, classes) -> np.ndarray:
+        theta = np.zeros(problem.n_params)
+        if self.warm_start and hasattr(self, "coef_") and \
+                np.array_equal(getattr(self, "classes_", None), classes):
+            k = problem.n_weights
+            if self.coef_.size == k:
+                theta[:k] = self.coef_.ravel()
+                if problem.fit_intercept:
+                    theta[k:] = self.intercept_
+        return theta
+
+    def _solve(self, problem, theta0):
+        solver = self.solver
+        tol, max_iter, every = float(self.tol), int(self.max_iter), int(self.record_every)
+        if solver == "lbfgs":
+            return solvers.lbfgs(problem, theta0, max_iter=max_iter, tol=tol,
+                                 record_every=every, verbose=self.verbose)
+        if solver == "nesterov":
+            return solvers.nesterov(problem, theta0, max_iter=max_iter, tol=tol,
+                                    record_every=every)
+        step = (1.0 / problem.lipschitz() if self.learning_rate == "auto"
+                else float(self.learning_rate))
+        if solver == "gd":
+            return solvers.gd(problem, theta0, learning_rate=step, max_iter=max_iter,
+                              tol=tol, record_every=every)
+        rng = np.random.default_rng(_seed(self.random_state))
+        return solvers.sgd(problem, theta0, learning_rate=step, max_iter=max_iter,
+                           batch_size=min(int(self.batch_size), problem.X.shape[0]),
+                           rng=rng, tol=tol, schedule=self.schedule, record_every=every)
+
+    def _set_coef(self, problem, theta) -> None:
+        coef, intercept = problem.split(theta)
+        self.coef_ = np.array(coef, dtype=np.float64).reshape(-1, problem.n_features)
+        self.intercept_ = np.array(intercept, dtype=np.float64).reshape(-1)
+
+    # --- prediction ------------------------------------------------------------------
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits: shape (n_samples,) for two classes, (n_samples, n_classes) for more.
+
+        X is read in place (a float32 X is not copied to float64).
+        """
+        check_is_fitted(self)
+        X, _ = self._validate_X(X, reset=False)
+        if self.classes_.size == 2:
+            out = np.empty(X.shape[0])
+            dense.decision_function(X, self.coef_[0], float(self.intercept_[0]), out)
+        else:
+            out = np.empty((X.shape[0], self.classes_.size))
+            multinomial.decision_function(X, self.coef_, self.intercept_, out)
+        return out
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Log-probabilities, shape (n_samples, n_classes), finite for finite logits."""
+        z = self.decision_function(X)
+        if z.ndim == 1:
+            z = np.column_stack([np.zeros_like(z), z])  # softmax of (0, z) = sigmoid
+        top = z.max(axis=1, keepdims=True)
+        return z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class labels."""
+        z = self.decision_function(X)
+        index = (z > 0).astype(np.intp) if z.ndim == 1 else np.argmax(z, axis=1)
+        return self.classes_[index]
+
+    # --- interoperability ------------------------------------------------------------
+
+    def to_sklearn(self):
+        """An equivalent fitted :class:`sklearn.linear_model.LogisticRegression`.
+
+        It holds the same ``coef_``, ``intercept_``, ``classes_`` (and feature
+        names), so its predictions equal ours and everything built for
+        scikit-learn's model (converters, model cards) accepts it.
+        """
+        from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+        check_is_fitted(self)
+        model = SkLogisticRegression(
+            C=self.C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
+            tol=self.tol, max_iter=self.max_iter, class_weight=self.class_weight,
+            random_state=self.random_state,
+            solver="lbfgs" if self.l1_ratio == 0 else "saga",
+            warm_start=self.warm_start)
+        for name in ("classes_", "coef_", "intercept_", "n_iter_", "n_features_in_",
+                     "feature_names_in_"):
+            if hasattr(self, name):
+                setattr(model, name, np.copy(getattr(self, name)))
+        return model
+
+
+def _seed(random_state):
+    """An ``np.random.default_rng`` seed from scikit-learn's ``random_state`` forms."""
+    if isinstance(random_state, np.random.RandomState):
+        return random_state.randint(np.iinfo(np.int32).max)
+    return random_state
