@@ -15,9 +15,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import reference
-from .kernels import dense
+from .kernels import dense, multinomial
 
-__all__ = ["COMPARISONS", "RTOL", "Case", "Comparison", "make_case", "max_rel_error"]
+__all__ = [
+    "COMPARISONS",
+    "RTOL",
+    "Case",
+    "Comparison",
+    "make_case",
+    "make_multinomial_case",
+    "max_rel_error",
+]
 
 # Agreement required between kernel and oracle. The kernels read float32 data
 # exactly and accumulate in float64, and the oracle promotes float32 to
@@ -33,8 +41,8 @@ class Case:
     X: np.ndarray
     y: np.ndarray
     sample_weight: np.ndarray
-    w: np.ndarray
-    b: float
+    w: np.ndarray  # (d,) binary, (K, d) multinomial
+    b: float | np.ndarray  # float binary, (K,) multinomial
     alpha: float = 0.0
     fit_intercept: bool = True
     learning_rate: float = 0.1
@@ -61,6 +69,29 @@ def make_case(n_samples: int, n_features: int, *, dtype=np.float64, layout: str 
         b=0.1 if fit_intercept else 0.0, alpha=alpha, fit_intercept=fit_intercept,
         order=rng.permutation(n_samples), batch_size=min(batch_size, n_samples),
         epochs=epochs,
+    )
+
+
+def make_multinomial_case(n_samples: int, n_features: int, n_classes: int = 3, *,
+                          dtype=np.float64, layout: str = "C",
+                          fit_intercept: bool = True, weighted: bool = False,
+                          alpha: float = 0.0, seed: int = 0,
+                          batch_size: int = 32) -> Case:
+    """A reproducible softmax problem: ``w`` is (K, d), ``b`` (K,), ``y`` class indices."""
+    rng = np.random.default_rng(seed)
+    X = np.asarray(rng.standard_normal((n_samples, n_features)), dtype=dtype, order=layout)
+    W_true = rng.standard_normal((n_classes, n_features))
+    Z = X @ W_true.T / np.sqrt(n_features)
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    y = (P.cumsum(axis=1) < rng.random((n_samples, 1))).sum(axis=1).astype(np.float64)
+    sw = rng.uniform(0.0, 2.0, n_samples) if weighted else np.ones(n_samples)
+    b = rng.standard_normal(n_classes) * 0.1 if fit_intercept else np.zeros(n_classes)
+    return Case(
+        X=X, y=np.minimum(y, n_classes - 1), sample_weight=sw,
+        w=rng.standard_normal((n_classes, n_features)) * 0.1, b=b, alpha=alpha,
+        fit_intercept=fit_intercept, order=rng.permutation(n_samples),
+        batch_size=min(batch_size, n_samples),
     )
 
 
@@ -125,7 +156,7 @@ def _minibatch_oracle(case: Case) -> dict[str, np.ndarray]:
         case.X, case.y, case.w, case.b, case.order, case.batch_size,
         case.learning_rate, alpha=case.alpha, sample_weight=case.sample_weight,
         fit_intercept=case.fit_intercept)
-    return {"w": w, "b": np.array([b]), "loss": np.array([J]),
+    return {"w": w, "b": np.atleast_1d(b), "loss": np.array([J]),
             "accuracy": np.array([acc])}
 
 
@@ -139,6 +170,43 @@ def _decision_oracle(case: Case) -> dict[str, np.ndarray]:
     return {"z": case.X @ case.w + case.b}
 
 
+def _multi_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
+    K, d = case.w.shape
+    out = np.empty(K * d + K + 2)
+    multinomial.loss_grad(case.X, case.y, case.sample_weight, case.w, case.b,
+                          case.alpha, parallel, out)
+    return {"dW": out[:K * d].reshape(K, d), "db": out[K * d:K * d + K],
+            "loss": out[-2:-1], "accuracy": out[-1:]}
+
+
+def _multi_oracle(case: Case) -> dict[str, np.ndarray]:
+    J, dW, db = reference.multinomial_loss_and_gradient(
+        case.X, case.y, case.w, case.b, alpha=case.alpha,
+        sample_weight=case.sample_weight)
+    _, acc = reference.multinomial_evaluate(case.X, case.y, case.w, case.b,
+                                            sample_weight=case.sample_weight)
+    return {"dW": dW, "db": db, "loss": np.array([J]), "accuracy": np.array([acc])}
+
+
+def _multi_minibatch_fast(case: Case) -> dict[str, np.ndarray]:
+    W, b = case.w.copy(), np.array(case.b, dtype=np.float64)
+    out = np.empty(2)
+    multinomial.minibatch_epoch(case.X, case.y, case.sample_weight, W, b, case.order,
+                                case.batch_size, case.learning_rate, case.alpha,
+                                case.fit_intercept, out)
+    return {"w": W, "b": b, "loss": out[:1], "accuracy": out[1:]}
+
+
+def _multi_decision_fast(case: Case) -> dict[str, np.ndarray]:
+    out = np.empty((case.X.shape[0], case.w.shape[0]))
+    multinomial.decision_function(case.X, case.w, case.b, out)
+    return {"z": out}
+
+
+def _multi_decision_oracle(case: Case) -> dict[str, np.ndarray]:
+    return {"z": case.X @ case.w.T + case.b}
+
+
 @dataclass(frozen=True)
 class Comparison:
     """A kernel (``fast``) and the oracle computation it must reproduce."""
@@ -147,6 +215,7 @@ class Comparison:
     fast: Callable[[Case], dict[str, np.ndarray]]
     oracle: Callable[[Case], dict[str, np.ndarray]]
     description: str
+    kind: str = "binary"  # which case maker feeds it: make_case or make_multinomial_case
 
 
 COMPARISONS: dict[str, Comparison] = {c.name: c for c in [
@@ -166,6 +235,15 @@ COMPARISONS: dict[str, Comparison] = {c.name: c for c in [
                "one fused mini-batch epoch over case.order"),
     Comparison("decision_function", _decision_fast, _decision_oracle,
                "logits X @ w + b read in place"),
+    Comparison("multinomial_loss_grad", lambda c: _multi_fast(c, False), _multi_oracle,
+               "one fused softmax pass for all classes (serial)", "multinomial"),
+    Comparison("multinomial_loss_grad_parallel", lambda c: _multi_fast(c, True),
+               _multi_oracle, "one fused softmax pass, prange over fixed row blocks",
+               "multinomial"),
+    Comparison("multinomial_minibatch_epoch", _multi_minibatch_fast, _minibatch_oracle,
+               "one fused softmax mini-batch epoch over case.order", "multinomial"),
+    Comparison("multinomial_decision_function", _multi_decision_fast,
+               _multi_decision_oracle, "logits X @ W.T + b read in place", "multinomial"),
 ]}
 
 

@@ -280,6 +280,25 @@ def train(X, y, *, learning_rate=0.001, epochs=100, record_every=10, w0=None,
     return Trace(w, b, np.array(rows, dtype=np.float64).reshape(-1, 3))
 
 
+def _weighted_sums(X, y, w, b, s):
+    """Unnormalised sums over rows: (sum s l, sum s r x, sum s r, sum s hit)."""
+    if np.ndim(w) == 2:  # multinomial
+        Z = X @ np.asarray(w, dtype=np.float64).T + b
+        y = np.asarray(y).astype(np.intp)
+        rows = np.arange(len(y))
+        top = Z.max(axis=1)
+        lse = np.log(np.exp(Z - top[:, None]).sum(axis=1)) + top
+        R = softmax(Z)
+        R[rows, y] -= 1.0
+        R *= s[:, None]
+        hit = np.argmax(Z, axis=1) == y
+        return float(s @ (lse - Z[rows, y])), R.T @ X, R.sum(axis=0), float(s @ hit)
+    z = X @ np.asarray(w, dtype=np.float64) + b
+    r = s * (sigmoid(z) - y)
+    hit = (sigmoid(z) > 0.5) == (y == 1)
+    return float(s @ log_loss_from_logits(y, z)), X.T @ r, float(r.sum()), float(s @ hit)
+
+
 def minibatch_epoch(X, y, w, b, order, batch_size, learning_rate, *, alpha=0.0,
                     sample_weight=None, fit_intercept=True):
     """One epoch of mini-batch gradient descent over rows in ``order``.
@@ -287,40 +306,38 @@ def minibatch_epoch(X, y, w, b, order, batch_size, learning_rate, *, alpha=0.0,
     Binary when ``w`` is 1-D; multinomial when ``w`` is (K, d) (then ``b`` is
     (K,) and ``y`` holds class indices).
 
-    Batch ``k`` is ``order[k*batch_size:(k+1)*batch_size]``; each batch takes a
-    gradient step on its own objective ``J_B`` (the weighted mean loss over the
-    batch plus the L2 term) before the next batch is read.
+    Batch ``B`` is ``order[k*batch_size:(k+1)*batch_size]`` and takes the step
+
+        w -= learning_rate * ((n / (S |B|)) sum_{i in B} s_i (p_i - y_i) x_i + alpha w)
+
+    whose data term is an unbiased estimate of the full gradient: it divides by
+    the *expected* weight of a batch, ``S |B| / n``, not by the batch's own
+    weight, which would give batches of light samples (class weights, say) the
+    pull of heavy ones. A batch of zero weight moves ``w`` by the penalty only.
 
     Returns
     -------
     w, b
         The weights after the epoch.
     loss : float
-        ``sum_B (S_B / S) J_B(w_B)``, each batch's objective at the weights it
-        was evaluated with, weighted by the batch's share of the total weight.
+        ``sum_B [sum_{i in B} s_i l_i(w_B) / S + (|B| / m) (alpha/2) ||w_B||^2]``
+        over the ``m = len(order)`` rows: the objective along the way.
     accuracy : float
-        The matching weighted fraction of correct predictions.
+        ``sum_B sum_{i in B} s_i hit_i(w_B) / S``.
     """
     X = np.asarray(X)
     s = _weights(sample_weight, X.shape[0])
     S = s.sum()
-    if np.ndim(w) == 2:  # (K, d) weights: the multinomial model
-        loss_grad, evaluate_ = multinomial_loss_and_gradient, multinomial_evaluate
-    else:
-        loss_grad, evaluate_ = loss_and_gradient, evaluate
+    n, m = X.shape[0], len(order)
     total_loss = total_hits = 0.0
-    for start in range(0, len(order), batch_size):
+    for start in range(0, m, batch_size):
         rows = order[start:start + batch_size]
-        sb = s[rows]
-        SB = sb.sum()
-        if SB > 0:
-            J, dw, db = loss_grad(X[rows], y[rows], w, b, alpha=alpha, sample_weight=sb)
-            _, acc = evaluate_(X[rows], y[rows], w, b, sample_weight=sb)
-        else:  # an all-zero-weight batch carries no data term
-            J, dw, db, acc = 0.5 * alpha * float(np.sum(w * w)), alpha * w, 0.0 * b, 0.0
-        total_loss += SB / S * J
-        total_hits += SB / S * acc
+        scale = S * len(rows) / n
+        loss_sum, gw, gb, hits = _weighted_sums(X[rows], y[rows], w, b, s[rows])
+        total_loss += loss_sum / S + len(rows) / m * 0.5 * alpha * float(np.sum(w * w))
+        total_hits += hits / S
+        dw = gw / scale + alpha * w
         w = w - learning_rate * dw
         if fit_intercept:
-            b = b - learning_rate * db
+            b = b - learning_rate * gb / scale
     return w, b, total_loss, total_hits

@@ -217,16 +217,16 @@ def minibatch_epoch(X, y, sw, w, b, order, batch_size, learning_rate, alpha,
 
     Batch ``k`` holds rows ``order[k*batch_size:(k+1)*batch_size]``; its rows
     are gathered into a small C-ordered buffer (so F-ordered and permuted
-    access cost one gather, not strided sweeps) and take the step of the batch
-    objective ``J_B``. ``out[0]`` receives ``sum_B (S_B/S) J_B`` and ``out[1]``
-    the matching accuracy (see :func:`fastlogreg.reference.minibatch_epoch`).
+    access cost one gather, not strided sweeps). Its gradient is divided by the
+    expected batch weight ``S nb / n``, an unbiased estimate of the full
+    gradient (see :func:`fastlogreg.reference.minibatch_epoch`, whose
+    ``loss`` and ``accuracy`` go to ``out[0]`` and ``out[1]``).
     """
-    d = X.shape[1]
+    n, d = X.shape
     Xb = np.empty((batch_size, d), dtype=X.dtype)
     yb = np.empty(batch_size)
     sb = np.empty(batch_size)
     acc = np.empty(d + _EXTRA)
-    grad = np.empty(d + 3)
     S = 0.0
     for i in range(sw.shape[0]):
         S += sw[i]
@@ -243,19 +243,16 @@ def minibatch_epoch(X, y, sw, w, b, order, batch_size, learning_rate, alpha,
             sb[k] = sw[i]
         acc[:] = 0.0
         _accumulate_c(Xb, yb, sb, w, b[0], 0, nb, acc)
-        SB = acc[d + 3]
-        if SB > 0.0:
-            _finish(acc, w, alpha, grad)
-            total_loss += SB / S * grad[d + 1]
-            total_hits += SB / S * grad[d + 2]
-        else:  # an all-zero-weight batch: only the penalty moves w
-            for j in range(d):
-                grad[j] = alpha * w[j]
-            grad[d] = 0.0
+        scale = S * nb / n
+        sq = 0.0
         for j in range(d):
-            w[j] -= learning_rate * grad[j]
+            sq += w[j] * w[j]
+        total_loss += acc[d + 1] / S + nb / m * 0.5 * alpha * sq
+        total_hits += acc[d + 2] / S
+        for j in range(d):
+            w[j] -= learning_rate * (acc[j] / scale + alpha * w[j])
         if fit_intercept:
-            b[0] -= learning_rate * grad[d]
+            b[0] -= learning_rate * acc[d] / scale
     out[0] = total_loss
     out[1] = total_hits
 

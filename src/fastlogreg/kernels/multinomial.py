@@ -26,10 +26,14 @@ _EXTRA = 3  # loss, hits, weight after the K*d + K gradient entries
 
 
 @njit(inline="always", **JIT)
-def _softmax_row(z, yi, p):
-    """Fill ``p`` with softmax(z); return (loss, hit) for true class ``yi``.
+def _softmax_inplace(z, yi):
+    """Overwrite logits ``z`` with softmax(z); return (loss, hit) for class ``yi``.
 
-    Shifting by the max keeps every exp in (0, 1] and the sum in [1, K].
+    Shifting by the max keeps every exp in (0, 1] and the sum in [1, K]. One
+    buffer, updated in place: with separate logit and probability scratch
+    arrays the compiled loops took address-dependent paths and the same row
+    came out differently from call to call
+    (tests/test_kernels_multinomial.py::test_bitwise_across_threads).
     """
     K = z.shape[0]
     top = 0
@@ -37,19 +41,19 @@ def _softmax_row(z, yi, p):
         if z[k] > z[top]:
             top = k
     m = z[top]
+    zy = z[yi]
     total = 0.0
     for k in range(K):
-        p[k] = exp(z[k] - m)
-        total += p[k]
+        z[k] = exp(z[k] - m)
+        total += z[k]
     for k in range(K):
-        p[k] /= total
-    return log(total) + m - z[yi], top == yi
+        z[k] /= total
+    return log(total) + m - zy, top == yi
 
 
 @njit(**JIT)
 def _accumulate_c(X, y, sw, W, b, lo, hi, acc):
     K, d = W.shape
-    z = np.empty(K)
     p = np.empty(K)
     base = K * d
     for i in range(lo, hi):
@@ -57,9 +61,9 @@ def _accumulate_c(X, y, sw, W, b, lo, hi, acc):
             t = b[k]
             for j in range(d):
                 t += X[i, j] * W[k, j]
-            z[k] = t
+            p[k] = t
         yi = int(y[i])
-        loss, hit = _softmax_row(z, yi, p)
+        loss, hit = _softmax_inplace(p, yi)
         s = sw[i]
         for k in range(K):
             r = s * (p[k] - (1.0 if k == yi else 0.0))
@@ -87,14 +91,13 @@ def _accumulate_f(X, y, sw, W, b, lo, hi, acc):
             wkj = W[k, j]
             for t in range(m):
                 Z[k, t] += X[lo + t, j] * wkj
-    z = np.empty(K)
     p = np.empty(K)
     for t in range(m):
         i = lo + t
         for k in range(K):
-            z[k] = Z[k, t]
+            p[k] = Z[k, t]
         yi = int(y[i])
-        loss, hit = _softmax_row(z, yi, p)
+        loss, hit = _softmax_inplace(p, yi)
         s = sw[i]
         for k in range(K):
             r = s * (p[k] - (1.0 if k == yi else 0.0))
@@ -174,16 +177,18 @@ def minibatch_epoch(X, y, sw, W, b, order, batch_size, learning_rate, alpha,
                     fit_intercept, out):
     """One fused mini-batch epoch over rows ``order`` (see ``dense.minibatch_epoch``).
 
-    ``W`` and ``b`` are updated in place after each batch; ``out[0]`` and
-    ``out[1]`` receive the weight-averaged batch objective and accuracy.
+    Each batch's gradient is divided by the expected batch weight ``S nb / n``
+    (unbiased, as :func:`fastlogreg.reference.minibatch_epoch`); ``W`` and ``b``
+    are updated in place after each batch; ``out[0]`` and ``out[1]`` receive
+    the loss and accuracy along the way.
     """
+    n = X.shape[0]
     K, d = W.shape
     base = K * d
     Xb = np.empty((batch_size, d), dtype=X.dtype)
     yb = np.empty(batch_size)
     sb = np.empty(batch_size)
     acc = np.empty(base + K + _EXTRA)
-    grad = np.empty(base + K + 2)
     S = 0.0
     for i in range(sw.shape[0]):
         S += sw[i]
@@ -200,21 +205,18 @@ def minibatch_epoch(X, y, sw, W, b, order, batch_size, learning_rate, alpha,
             sb[t] = sw[i]
         acc[:] = 0.0
         _accumulate_c(Xb, yb, sb, W, b, 0, nb, acc)
-        SB = acc[base + K + 2]
-        if SB > 0.0:
-            _finish(acc, W, alpha, grad)
-            total_loss += SB / S * grad[base + K]
-            total_hits += SB / S * grad[base + K + 1]
-        else:
-            for k in range(K):
-                for j in range(d):
-                    grad[k * d + j] = alpha * W[k, j]
-                grad[base + k] = 0.0
+        scale = S * nb / n
+        sq = 0.0
         for k in range(K):
             for j in range(d):
-                W[k, j] -= learning_rate * grad[k * d + j]
+                sq += W[k, j] * W[k, j]
+        total_loss += acc[base + K] / S + nb / m * 0.5 * alpha * sq
+        total_hits += acc[base + K + 1] / S
+        for k in range(K):
+            for j in range(d):
+                W[k, j] -= learning_rate * (acc[k * d + j] / scale + alpha * W[k, j])
             if fit_intercept:
-                b[k] -= learning_rate * grad[base + k]
+                b[k] -= learning_rate * acc[base + k] / scale
     out[0] = total_loss
     out[1] = total_hits
 
