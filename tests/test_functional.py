@@ -121,11 +121,15 @@ def test_fit_never_copies_X(dtype, layout):
     code = textwrap.dedent(f"""
         import resource, numpy as np, fastlogreg
         rng = np.random.default_rng(0)
-        small = np.asarray(rng.standard_normal((64, 100), dtype=np.{dtype}), order="{layout}")
+        def make(n):  # built in its final layout: no temporary copy of X
+            if "{layout}" == "C":
+                return rng.standard_normal((n, 100), dtype=np.{dtype})
+            return rng.standard_normal((100, n), dtype=np.{dtype}).T
+        small = make(64)
         ys = np.r_[np.zeros(32), np.ones(32)]
         for solver in ("gd", "sgd"):   # compile (or load) every kernel first
             fastlogreg.fit(small, ys, solver=solver, epochs=2).predict(small)
-        X = np.asarray(rng.standard_normal((200_000, 100), dtype=np.{dtype}), order="{layout}")
+        X = make(200_000)
         y = (X[:, 0] > 0).astype(float)
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         m = fastlogreg.fit(X, y, epochs=3)

@@ -16,7 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import solvers
 from ._validation import check_int, check_real
-from .kernels import dense, multinomial
+from .kernels import dense, link, multinomial
 
 __all__ = ["LogisticRegression", "alpha_from_C"]
 
@@ -98,8 +98,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         for an estimate ``L`` of the gradient's Lipschitz constant.
     batch_size : int, default=256
         Rows per mini-batch for ``"sgd"`` (capped at n_samples).
-    schedule : {"invscaling", "constant"}, default="invscaling"
-        Step schedule of ``"sgd"``: ``learning_rate / sqrt(epoch + 1)`` or fixed.
+    schedule : {"constant", "invscaling"}, default="constant"
+        Step schedule of ``"sgd"``: fixed, or ``learning_rate / sqrt(epoch + 1)``.
     record_every : int, default=10
         Iterations between rows of ``history_``.
 
@@ -117,7 +117,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __init__(self, *, C=1.0, l1_ratio=0.0, fit_intercept=True, tol=1e-4,
                  max_iter=100, class_weight=None, random_state=None, solver="lbfgs",
                  warm_start=False, verbose=0, n_jobs=None, learning_rate="auto",
-                 batch_size=256, schedule="invscaling", record_every=10):
+                 batch_size=256, schedule="constant", record_every=10):
         self.C = C
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -194,13 +194,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._check_params()
         X, y = self._validate_X(X, reset=True, y=y)
         check_classification_targets(y)
-        classes, y_index = np.unique(y, return_inverse=True)
+        classes = np.unique(y)  # then searchsorted: a third of return_inverse's memory
         if classes.size < 2:
             raise ValueError(
                 f"y has only one class ({classes[0]!r}); this solver needs samples of "
                 "at least 2 classes in the data.")
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                              copy=True, ensure_non_negative=True)
+        y_index = np.searchsorted(classes, y)
         if self.class_weight is not None:
             cw = compute_class_weight(self.class_weight, classes=classes, y=y,
                                       sample_weight=sample_weight)
@@ -289,15 +290,20 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log-probabilities, shape (n_samples, n_classes), finite for finite logits."""
-        z = self.decision_function(X)
-        if z.ndim == 1:
-            z = np.column_stack([np.zeros_like(z), z])  # softmax of (0, z) = sigmoid
-        top = z.max(axis=1, keepdims=True)
-        return z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+        return self._proba(X, log_space=True)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
-        return np.exp(self.predict_log_proba(X))
+        return self._proba(X, log_space=False)
+
+    def _proba(self, X, log_space: bool) -> np.ndarray:
+        z = self.decision_function(X)
+        if z.ndim == 1:
+            out = np.empty((z.shape[0], 2))
+            link.binary_proba(z, out, log_space)
+            return out
+        link.softmax_rows(z, log_space)
+        return z
 
     def predict(self, X) -> np.ndarray:
         """Predicted class labels."""

@@ -20,7 +20,7 @@ from ._validation import (
     check_vector,
     check_X,
 )
-from .kernels import dense
+from .kernels import dense, link
 
 __all__ = ["SOLVERS", "FitResult", "fit"]
 
@@ -64,9 +64,9 @@ class FitResult:
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, 2): columns P(y=0), P(y=1)."""
         z = self.decision_function(X)
-        e = np.exp(-np.abs(z))  # stable sigmoid, as in the kernels
-        p1 = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-        return np.column_stack([1.0 - p1, p1])
+        out = np.empty((z.shape[0], 2))
+        link.binary_proba(z, out, False)
+        return out
 
     def predict(self, X) -> np.ndarray:
         """Labels 0/1 (int64): 1 where the logit is positive."""

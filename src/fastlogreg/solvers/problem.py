@@ -123,15 +123,14 @@ class _Problem:
         Without L1 it is the gradient's max-norm, scikit-learn's lbfgs ``gtol``
         criterion; with L1 it is the minimum-norm subgradient's.
         """
-        g = out[:self.n_params]
-        if not self.l1:
-            return float(np.max(np.abs(g)))
-        gw = g[:self.n_weights]
-        w = theta[:self.n_weights]
-        sub = np.where(w != 0, gw + self.l1 * np.sign(w),
-                       np.sign(gw) * np.maximum(np.abs(gw) - self.l1, 0.0))
-        rest = g[self.n_weights:]
-        return float(max(np.max(np.abs(sub)), np.max(np.abs(rest), initial=0.0)))
+        gw = out[:self.n_weights]
+        # intercept entries count only when fitted (kernels compute them anyway)
+        rest = out[self.n_weights:self.n_params] if self.fit_intercept else out[:0]
+        if self.l1:
+            w = theta[:self.n_weights]
+            gw = np.where(w != 0, gw + self.l1 * np.sign(w),
+                          np.sign(gw) * np.maximum(np.abs(gw) - self.l1, 0.0))
+        return float(max(np.max(np.abs(gw)), np.max(np.abs(rest), initial=0.0)))
 
     def lipschitz(self) -> float:
         """Estimate of the gradient's Lipschitz constant.

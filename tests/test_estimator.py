@@ -1,0 +1,415 @@
+"""``fastlogreg.LogisticRegression``: scikit-learn's API, scikit-learn's optimum."""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from scipy import optimize
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from fastlogreg import LogisticRegression
+from fastlogreg import reference as ref
+from fastlogreg.estimator import alpha_from_C
+from fastlogreg.solvers import BinaryProblem
+
+SOLVERS = ["lbfgs", "gd", "nesterov", "sgd"]
+
+
+# --- scikit-learn's own estimator checks ------------------------------------------
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks([LogisticRegression(solver=s) for s in SOLVERS])
+def test_sklearn_estimator_checks(estimator, check):
+    # No expected failures: every check passes for every solver.
+    check(estimator)
+
+
+# --- the same optimum as scikit-learn ---------------------------------------------
+
+def _breast_cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _data(name, n_classes):
+    if name == "breast_cancer":
+        X, y = _breast_cancer()
+        if n_classes == 3:  # a third class from the first feature's tertiles
+            y = np.where(X[:, 0] > np.quantile(X[:, 0], 0.66), 2, y)
+        return X, y
+    return make_classification(n_samples=400, n_features=8, n_informative=5,
+                               n_classes=n_classes, random_state=0)
+
+
+WEIGHTINGS = {
+    "plain": dict(fit_intercept=True, sample_weight=False, class_weight=None),
+    "sample-weights": dict(fit_intercept=True, sample_weight=True, class_weight=None),
+    "class-weights": dict(fit_intercept=True, sample_weight=False,
+                          class_weight="balanced"),
+    "no-intercept+both": dict(fit_intercept=False, sample_weight=True,
+                              class_weight="balanced"),
+}
+
+_SKLEARN_CACHE = {}
+
+
+def _sklearn_fit(dataset, n_classes, C, weighting):
+    key = (dataset, n_classes, C, weighting)
+    if key not in _SKLEARN_CACHE:
+        X, y = _data(dataset, n_classes)
+        opts = WEIGHTINGS[weighting]
+        sw = np.random.default_rng(1).uniform(0.2, 3.0, len(y)) if opts["sample_weight"] \
+            else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            sk = SkLogisticRegression(C=C, tol=1e-10, max_iter=100_000,
+                                      fit_intercept=opts["fit_intercept"],
+                                      class_weight=opts["class_weight"])
+            sk.fit(X, y, sample_weight=sw)
+        _SKLEARN_CACHE[key] = (X, y, sw, sk)
+    return _SKLEARN_CACHE[key]
+
+
+def _objective(model, X, y, sw, C):
+    """scikit-learn's objective divided by C * S, evaluated by the oracle."""
+    s = np.ones(len(y)) if sw is None else sw.copy()
+    if model.class_weight is not None:
+        from sklearn.utils.class_weight import compute_class_weight
+        cw = compute_class_weight(model.class_weight, classes=model.classes_, y=y,
+                                  sample_weight=s)
+        s = s * cw[np.searchsorted(model.classes_, y)]
+    alpha = alpha_from_C(C, s.sum())
+    yi = np.searchsorted(model.classes_, y)
+    if len(model.classes_) == 2:
+        J, _, _ = ref.loss_and_gradient(X, yi, model.coef_[0], model.intercept_[0],
+                                        alpha=alpha, sample_weight=s)
+    else:
+        J, _, _ = ref.multinomial_loss_and_gradient(X, yi, model.coef_, model.intercept_,
+                                                    alpha=alpha, sample_weight=s)
+    return J
+
+
+def _optimum_params():
+    for dataset in ("breast_cancer", "make_classification"):
+        for n_classes in (2, 3):
+            for C in (0.01, 1.0, 100.0):
+                for weighting in WEIGHTINGS:
+                    for solver in ("lbfgs", "nesterov", "gd"):
+                        # a fixed step needs ~condition-number epochs: at C=100 that
+                        # is millions here, so gd is held to the better-conditioned C
+                        if solver == "gd" and C == 100.0:
+                            continue
+                        slow = solver != "lbfgs" and C >= 1.0
+                        yield pytest.param(
+                            dataset, n_classes, C, weighting, solver,
+                            marks=[pytest.mark.slow] if slow else [],
+                            id=f"{dataset}-{n_classes}cls-C{C:g}-{weighting}-{solver}")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize(("dataset", "n_classes", "C", "weighting", "solver"),
+                         list(_optimum_params()))
+def test_reaches_sklearn_optimum(dataset, n_classes, C, weighting, solver, dtype):
+    X, y, sw, sk = _sklearn_fit(dataset, n_classes, C, weighting)
+    X_ours = X.astype(dtype)
+    if dtype == np.float32:  # same problem: the float32 values, exactly, in float64
+        X64 = X_ours.astype(np.float64)
+        _, _, _, sk = _sklearn_fit_on(X64, y, sw, sk)
+    else:
+        X64 = X
+    opts = WEIGHTINGS[weighting]
+    model = LogisticRegression(C=C, tol=1e-10, max_iter=1_000_000, solver=solver,
+                               fit_intercept=opts["fit_intercept"],
+                               class_weight=opts["class_weight"])
+    model.fit(X_ours, y, sample_weight=sw)
+    J_ours = _objective(model, X64, y, sw, C)
+    J_sk = _objective(sk, X64, y, sw, C)
+    assert J_ours <= J_sk * (1 + 1e-8), (J_ours, J_sk)
+    assert J_ours == pytest.approx(J_sk, rel=1e-8)
+    scale = np.abs(sk.coef_).max()
+    np.testing.assert_allclose(model.coef_, sk.coef_, rtol=1e-4, atol=1e-4 * scale)
+    np.testing.assert_allclose(model.intercept_, sk.intercept_, rtol=1e-4,
+                               atol=1e-4 * scale)
+
+
+def _sklearn_fit_on(X, y, sw, template):
+    sk = clone(template).set_params(tol=1e-10, max_iter=100_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sk.fit(X, y, sample_weight=sw)
+    return X, y, sw, sk
+
+
+# --- iterates against the oracle -----------------------------------------------------
+
+@pytest.fixture
+def binary():
+    X, y = _breast_cancer()
+    return X[:200], y[:200].astype(float)
+
+
+def test_gd_iterates_are_the_oracle_train(binary):
+    X, y = binary
+    model = LogisticRegression(solver="gd", learning_rate=0.05, max_iter=7, C=1.0,
+                               tol=0.0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    trace = ref.train(X, y, learning_rate=0.05, epochs=7, alpha=alpha_from_C(1.0, 200))
+    np.testing.assert_allclose(model.coef_[0], trace.w, rtol=1e-10)
+    assert model.intercept_[0] == pytest.approx(trace.b, rel=1e-10)
+
+
+def test_multinomial_gd_iterates_are_the_oracle(binary):
+    X, _ = binary
+    y = np.arange(200) % 3
+    model = LogisticRegression(solver="gd", learning_rate=0.1, max_iter=5, tol=0.0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    W, b = np.zeros((3, X.shape[1])), np.zeros(3)
+    for _ in range(5):
+        _, dW, db = ref.multinomial_loss_and_gradient(X, y, W, b,
+                                                      alpha=alpha_from_C(1.0, 200))
+        W, b = W - 0.1 * dW, b - 0.1 * db
+    np.testing.assert_allclose(model.coef_, W, rtol=1e-10)
+    np.testing.assert_allclose(model.intercept_, b, rtol=1e-10)
+
+
+def test_sgd_iterates_are_the_oracle_replay(binary):
+    X, y = binary
+    model = LogisticRegression(solver="sgd", learning_rate=0.02, max_iter=4,
+                               batch_size=16, random_state=3, tol=0.0,
+                               schedule="invscaling").fit(X, y)
+    rng = np.random.default_rng(3)
+    w, b = np.zeros(X.shape[1]), 0.0
+    for epoch in range(4):
+        w, b, _, _ = ref.minibatch_epoch(X, y, w, b, rng.permutation(200), 16,
+                                         0.02 / np.sqrt(epoch + 1),
+                                         alpha=alpha_from_C(1.0, 200))
+    np.testing.assert_allclose(model.coef_[0], w, rtol=1e-10)
+    assert model.intercept_[0] == pytest.approx(b, rel=1e-10)
+
+
+def test_nesterov_iterates_are_the_oracle_fista(binary):
+    X, y = binary
+    alpha = alpha_from_C(1.0, 200)
+    L = BinaryProblem(X, y, np.ones(200), alpha=alpha).lipschitz()
+    model = LogisticRegression(solver="nesterov", max_iter=6, tol=0.0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    # plain FISTA with the gradient restart, written with the oracle
+    x = yk = np.zeros(X.shape[1] + 1)
+    t = 1.0
+    for _ in range(6):
+        _, dw, db = ref.loss_and_gradient(X, y, yk[:-1], yk[-1], alpha=alpha)
+        x_new = yk - np.append(dw, db) / L
+        t_new = (1 + np.sqrt(1 + 4 * t * t)) / 2
+        if np.dot(yk - x_new, x_new - x) > 0:
+            t_new, y_new = 1.0, x_new
+        else:
+            y_new = x_new + (t - 1) / t_new * (x_new - x)
+        x, yk, t = x_new, y_new, t_new
+    np.testing.assert_allclose(model.coef_[0], yk[:-1], rtol=1e-9)
+    assert model.intercept_[0] == pytest.approx(yk[-1], rel=1e-9)
+
+
+def test_lbfgs_iterates_are_scipy_on_the_oracle(binary):
+    X, y = binary
+    alpha = alpha_from_C(1.0, 200)
+
+    def fun(theta):
+        J, dw, db = ref.loss_and_gradient(X, y, theta[:-1], theta[-1], alpha=alpha)
+        return J, np.append(dw, db)
+
+    res = optimize.minimize(fun, np.zeros(X.shape[1] + 1), method="L-BFGS-B", jac=True,
+                            options={"maxiter": 5, "maxls": 50, "gtol": 0.0,
+                                     "ftol": 64 * np.finfo(float).eps})
+    model = LogisticRegression(max_iter=5, tol=0.0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    np.testing.assert_allclose(model.coef_[0], res.x[:-1], rtol=1e-8, atol=1e-12)
+    assert model.n_iter_[0] == res.nit == 5
+
+
+# --- L1 and elastic net by proximal steps --------------------------------------------
+
+@pytest.mark.parametrize("solver", ["nesterov", "gd"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_l1_matches_sklearn_saga(solver, l1_ratio):
+    X, y = _breast_cancer()
+    C = 0.1
+    sk = SkLogisticRegression(C=C, l1_ratio=l1_ratio, solver="saga", tol=1e-12,
+                              max_iter=100_000).fit(X, y)
+    model = LogisticRegression(C=C, l1_ratio=l1_ratio, solver=solver, tol=1e-10,
+                               max_iter=1_000_000).fit(X, y)
+    np.testing.assert_allclose(model.coef_, sk.coef_, atol=1e-5)
+    assert model.intercept_[0] == pytest.approx(sk.intercept_[0], abs=1e-5)
+    # the L1 part zeroes coefficients exactly, as scikit-learn's does
+    np.testing.assert_array_equal(model.coef_ == 0, np.abs(sk.coef_) < 1e-8)
+    assert (model.coef_ == 0).sum() >= 5
+
+
+# --- the estimator surface -----------------------------------------------------------
+
+def test_predictions_equal_to_sklearn_model_from_to_sklearn():
+    X, y = make_classification(n_samples=300, n_features=6, n_informative=4,
+                               n_classes=3, random_state=1)
+    for labels in (y, np.array(["ant", "bee", "cat"])[y]):
+        model = LogisticRegression().fit(X, labels)
+        sk = model.to_sklearn()
+        assert isinstance(sk, SkLogisticRegression)
+        np.testing.assert_array_equal(model.predict(X), sk.predict(X))
+        np.testing.assert_allclose(model.predict_proba(X), sk.predict_proba(X),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(model.predict_log_proba(X), sk.predict_log_proba(X),
+                                   rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(model.decision_function(X), sk.decision_function(X),
+                                   rtol=1e-12, atol=1e-14)
+        assert model.score(X, labels) == sk.score(X, labels)
+        np.testing.assert_array_equal(model.classes_, np.unique(labels))
+
+
+def test_binary_surface_matches_sklearn_shapes(binary):
+    X, y = binary
+    labels = np.where(y == 1, "yes", "no")
+    model = LogisticRegression().fit(X, labels)
+    sk = SkLogisticRegression().fit(X, labels)
+    assert model.coef_.shape == sk.coef_.shape == (1, X.shape[1])
+    assert model.intercept_.shape == sk.intercept_.shape == (1,)
+    assert model.n_iter_.shape == (1,)
+    assert model.decision_function(X).shape == (200,)
+    assert set(model.predict(X)) <= {"yes", "no"}
+    np.testing.assert_allclose(model.predict_proba(X), sk.predict_proba(X), atol=1e-5)
+
+
+def test_extreme_logits_give_finite_probabilities(binary):
+    X, y = binary
+    model = LogisticRegression().fit(X, y)
+    P = model.predict_proba(X * 1e6)
+    L = model.predict_log_proba(X * 1e6)
+    assert np.isfinite(L).all() and np.isfinite(P).all()
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+
+
+def test_pickle_clone_pipeline_gridsearch(binary):
+    X, y = binary
+    model = LogisticRegression(C=0.5).fit(X, y)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+    assert clone(model).get_params() == model.get_params()
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    search = GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0]}, cv=3).fit(X, y)
+    assert search.best_params_["logisticregression__C"] in (0.1, 1.0)
+    assert search.score(X, y) > 0.9
+
+
+def test_pandas_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y = _breast_cancer()
+    frame = pd.DataFrame(X[:, :4], columns=["a", "b", "c", "d"])
+    model = LogisticRegression().fit(frame, y)
+    np.testing.assert_array_equal(model.feature_names_in_, ["a", "b", "c", "d"])
+    np.testing.assert_array_equal(model.to_sklearn().feature_names_in_,
+                                  model.feature_names_in_)
+
+
+def test_warm_start_continues(binary):
+    X, y = binary
+    cold = LogisticRegression(tol=1e-8, max_iter=1000).fit(X, y)
+    warm = LogisticRegression(tol=1e-8, max_iter=1000, warm_start=True).fit(X, y)
+    warm.fit(X, y)
+    assert warm.n_iter_[0] < cold.n_iter_[0]
+    np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-5, atol=1e-7)
+
+
+def test_n_jobs_does_not_change_the_bits():
+    X, y = make_classification(n_samples=30_000, n_features=20, random_state=2)
+    fits = [LogisticRegression(n_jobs=n).fit(X, y).coef_ for n in (1, 2, -1)]
+    np.testing.assert_array_equal(fits[0], fits[1])
+    np.testing.assert_array_equal(fits[0], fits[2])
+
+
+def test_c_inf_is_unpenalised_and_float32_stays_in_place(binary):
+    X, y = binary
+    X32 = np.asfortranarray(X, dtype=np.float32)
+    model = LogisticRegression(C=np.inf, solver="nesterov", max_iter=20, tol=0.0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X32, y)
+    ours = BinaryProblem(X32, y, np.ones(200), alpha=0.0).evaluate(np.zeros(31))
+    assert ours[30 + 1] == pytest.approx(np.log(2))  # J(0) = log 2: no penalty term
+    assert model.decision_function(X32).dtype == np.float64
+
+
+BAD_PARAMS = [
+    (dict(C=0), "C must be a positive number"),
+    (dict(C=-1.0), "C must be a positive number"),
+    (dict(l1_ratio=1.5), "l1_ratio must be finite and >= 0.0 and <= 1.0"),
+    (dict(l1_ratio=0.5), "needs an L1 proximal step.*'gd' or 'nesterov'"),
+    (dict(l1_ratio=1.0, solver="sgd"), "needs an L1 proximal step"),
+    (dict(solver="saga"), "solver must be one of"),
+    (dict(tol=-1.0), "tol must be finite and >= 0"),
+    (dict(max_iter=0), "max_iter must be >= 1"),
+    (dict(learning_rate=0.0, solver="gd"), "learning_rate must be finite and > 0"),
+    (dict(learning_rate="fast", solver="gd"), "learning_rate must be a real number"),
+    (dict(batch_size=0, solver="sgd"), "batch_size must be >= 1"),
+    (dict(schedule="optimal", solver="sgd"), "schedule must be one of"),
+    (dict(n_jobs=0), "n_jobs must be a positive number"),
+]
+
+
+@pytest.mark.parametrize(("params", "match"), BAD_PARAMS)
+def test_bad_parameters_are_refused(binary, params, match):
+    X, y = binary
+    with pytest.raises((ValueError, TypeError), match=match):
+        LogisticRegression(**params).fit(X, y)
+
+
+def test_one_class_and_bad_data_are_refused(binary):
+    X, y = binary
+    with pytest.raises(ValueError, match="only one class"):
+        LogisticRegression().fit(X, np.ones(200))
+    with pytest.raises(ValueError, match="NaN"):
+        LogisticRegression().fit(np.where(X > 2, np.nan, X), y)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        LogisticRegression().fit(X, y + 0.5)
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        LogisticRegression().fit(X, y, sample_weight=np.zeros(200))
+    with pytest.raises(ValueError, match="Negative values in data passed to .sample_weight"):
+        LogisticRegression().fit(X, y, sample_weight=-np.ones(200))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("dtype", "layout"), [("float32", "C"), ("float64", "F")])
+def test_estimator_fit_never_copies_X(dtype, layout):
+    """Peak RSS of a fresh process grows by < 10% of X during an lbfgs fit."""
+    code = textwrap.dedent(f"""
+        import resource, numpy as np
+        from fastlogreg import LogisticRegression
+        rng = np.random.default_rng(0)
+        def make(n):  # built in its final layout: no temporary copy of X
+            if "{layout}" == "C":
+                return rng.standard_normal((n, 100), dtype=np.{dtype})
+            return rng.standard_normal((100, n), dtype=np.{dtype}).T
+        small = make(64)
+        LogisticRegression().fit(small, np.arange(64) % 2).predict_proba(small)
+        X = make(200_000)
+        assert X.flags.{"c" if layout == "C" else "f"}_contiguous
+        y = (X[:, 0] > 0).astype(int)
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        LogisticRegression(max_iter=5).fit(X, y)
+        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+        print(grown / X.nbytes)
+    """)
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                         text=True, check=True)
+    assert float(out.stdout) < 0.1, out.stdout
