@@ -18,7 +18,7 @@ from fastlogreg.comparisons import (
     make_multinomial_case,
     max_rel_error,
 )
-from fastlogreg.kernels import dense
+from fastlogreg.kernels import _math, dense
 
 N_SAMPLES = [1, 2, 7, 1000, 100003]
 N_FEATURES = [1, 3, 10, 257]
@@ -217,3 +217,63 @@ def test_kernels_never_write_their_inputs(name):
     COMPARISONS[name].fast(case)
     for key, value in before.items():
         np.testing.assert_array_equal(getattr(case, key), value)
+
+
+# --- the vectorisable exp and log1p of kernels/_math.py ---------------------------
+
+@numba.njit
+def _map_exp(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _math.exp_nonpos(x[i])
+
+
+@numba.njit
+def _map_log1p(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _math.log1p_unit(x[i])
+
+
+def test_vector_exp_log1p_match_libm():
+    """The polynomial exp is within 1 ulp of libm on x <= 0 (subnormals within
+    one subnormal step, -inf -> 0, nan -> nan); log1p within 2 ulp on [0, 1]."""
+    import math
+
+    rng = np.random.default_rng(0)
+    x = -np.concatenate([rng.uniform(0, 746, 200_000), rng.uniform(0, 1, 100_000),
+                         np.logspace(-320, np.log10(746), 20_000),
+                         [0.0, 5e-324, 708.0, 709.0, 744.4, 745.1, 745.2, 1e300, np.inf]])
+    got = np.empty_like(x)
+    _map_exp(x, got)
+    want = np.array([math.exp(v) for v in x])
+    normal = want >= np.finfo(np.float64).tiny
+    ulp = np.abs(got[normal] - want[normal]) / want[normal] / np.finfo(np.float64).eps
+    assert ulp.max() <= 1.0
+    assert np.abs(got[~normal] - want[~normal]).max() <= 5e-324
+    special = np.empty(2)
+    _map_exp(np.array([np.nan, -np.inf]), special)
+    assert np.isnan(special[0]) and special[1] == 0.0
+
+    e = np.concatenate([rng.random(200_000), np.logspace(-300, 0, 20_000), [0.0, 1.0]])
+    got = np.empty_like(e)
+    _map_log1p(e, got)
+    want = np.array([math.log1p(v) for v in e])
+    pos = want > 0
+    ulp = np.abs(got[pos] - want[pos]) / want[pos] / np.finfo(np.float64).eps
+    assert ulp.max() <= 2.0
+    assert got[e == 0.0][0] == 0.0
+
+
+def test_gd_skipping_the_loss_still_stops_on_divergence():
+    """Epochs between records skip the loss; a step that sends the logits to
+    inf there must still stop the run and restore the last finite weights."""
+    case = make_case(500, 5, seed=3)
+    X = np.asarray(case.X * 1e150)
+    w = case.w.copy()
+    b = np.array([0.0])
+    grad = np.empty(8)
+    dense.loss_grad(X, case.y, case.sample_weight, w, 0.0, 0.0, False, grad)
+    history = np.empty((10, 3))
+    ran, _ = dense.gd_epochs(X, case.y, case.sample_weight, w, b, 1e160, 0.0, True,
+                             False, 1, 5, 10, grad, history)
+    assert ran < 5
+    assert np.isfinite(w).all()

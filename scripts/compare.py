@@ -1,0 +1,270 @@
+"""One run, one table: the oracle, the kernels and scikit-learn side by side.
+
+For each problem and dtype this prints, from a single process, the median
+time of one gradient-descent epoch of the NumPy oracle and of the kernels,
+their ratio, scikit-learn's time per L-BFGS iteration on the same data (and
+scikit-learn-intelex's, when installed), and the share of this machine's read
+bandwidth (measured in the same run by ``scripts/bandwidth.py``) that the
+kernels' epoch reaches. A second table times whole fits on the notebook's
+problem, and a third the import + first-fit and cold-compile times measured in
+fresh processes.
+
+    python scripts/compare.py              # the README's table
+    python scripts/compare.py --quick      # small sizes, one repeat (CI smoke test)
+
+Definitions (all medians of ``--repeats`` runs):
+
+- oracle epoch: ``reference.loss_and_gradient`` and the update, one
+  epoch of ``reference.train`` between records;
+- kernels epoch: ``dense.gd_epochs`` run for 10 epochs with a record every
+  10 (the loss computed once, as a fit does by default), divided by 10;
+  parallel over fixed row blocks for more than ``PARALLEL_ELEMENTS`` elements;
+- scikit-learn: ``LogisticRegression(solver="lbfgs", max_iter=10, tol=0)``
+  fit time divided by its ``n_iter_`` (an L-BFGS iteration costs about one
+  loss-and-gradient pass, so it is the nearest peer of an epoch);
+- GB/s: ``X.nbytes`` per kernels epoch; % BW: that over the bandwidth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numba
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bandwidth
+
+from fastlogreg import reference
+from fastlogreg.comparisons import make_case
+from fastlogreg.kernels import dense
+
+# The solvers' threshold for the parallel pass (solvers' PARALLEL_MIN_ELEMENTS).
+PARALLEL_ELEMENTS = 1 << 17
+EPOCHS_PER_CALL = 10
+
+FULL_PROBLEMS = [(100_000, 50, "C"), (1_000_000, 100, "C"), (1_000_000, 100, "F")]
+QUICK_PROBLEMS = [(20_000, 50, "C"), (20_000, 50, "F")]
+
+
+def median_time(func, repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        func()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def sklearn_peers():
+    """``(name, LogisticRegression class)`` for scikit-learn and, if importable,
+    scikit-learn-intelex."""
+    from sklearn.linear_model import LogisticRegression
+
+    peers = [("scikit-learn", LogisticRegression)]
+    try:
+        from sklearnex.linear_model import LogisticRegression as ExLogisticRegression
+    except ImportError:
+        pass
+    else:
+        peers.append(("sklearnex", ExLogisticRegression))
+    return peers
+
+
+def sklearn_iteration(cls, X, y, repeats: int) -> float:
+    """Seconds per L-BFGS iteration of ``cls`` (10 iterations, no stopping)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    n_iter = []
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = cls(solver="lbfgs", max_iter=10, tol=0.0).fit(X, y)
+        n_iter.append(int(np.max(model.n_iter_)))
+
+    t = median_time(run, max(1, repeats // 2 + 1))
+    return t / max(1, n_iter[-1])
+
+
+def oracle_epoch(case) -> None:
+    _, dw, db = reference.loss_and_gradient(case.X, case.y, case.w, case.b,
+                                            sample_weight=case.sample_weight)
+    case.w - case.learning_rate * dw, case.b - case.learning_rate * db
+
+
+def kernels_epoch_runner(case):
+    X, y, sw = case.X, case.y, case.sample_weight
+    d = X.shape[1]
+    parallel = X.size >= PARALLEL_ELEMENTS and numba.get_num_threads() > 1
+    w = case.w.copy()
+    b = np.array([case.b])
+    grad = np.empty(d + 3)
+    history = np.empty((EPOCHS_PER_CALL, 3))
+    dense.loss_grad(X, y, sw, w, b[0], 0.0, parallel, grad)
+
+    def run():
+        # a tiny step: the weights stay put, every call does the same work
+        dense.gd_epochs(X, y, sw, w, b, 1e-12, 0.0, True, parallel, 0,
+                        EPOCHS_PER_CALL, EPOCHS_PER_CALL, grad, history)
+
+    return run
+
+
+def epoch_table(problems, repeats: int, bw: float) -> list[str]:
+    peers = sklearn_peers()
+    head = ["problem", "dtype", "order", "oracle epoch", "kernels epoch", "oracle / kernels"]
+    for name, _ in peers:
+        head += [f"{name} iter", f"{name} / kernels"]
+    head += ["kernels GB/s", "% of BW"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 3)]
+    for n, d, order in problems:
+        for dtype in (np.float64, np.float32):
+            case = make_case(n, d, dtype=dtype, layout=order)
+            t_oracle = median_time(lambda case=case: oracle_epoch(case), repeats)
+            t_fast = median_time(kernels_epoch_runner(case), repeats) / EPOCHS_PER_CALL
+            cells = [f"{n:,} x {d}", np.dtype(dtype).name, order, _ms(t_oracle),
+                     _ms(t_fast), f"{t_oracle / t_fast:.1f}x"]
+            for _, cls in peers:
+                t_peer = sklearn_iteration(cls, case.X, case.y, repeats)
+                cells += [_ms(t_peer), f"{t_peer / t_fast:.1f}x"]
+            gbs = case.X.nbytes / t_fast / 1e9
+            cells += [f"{gbs:.1f}", f"{gbs / bw:.0%}"]
+            rows.append("| " + " | ".join(cells) + " |")
+            print(rows[-1], file=sys.stderr, flush=True)
+            del case
+    return rows
+
+
+def notebook_table(repeats: int) -> list[str]:
+    import fastlogreg
+    from fastlogreg.demo import NOTEBOOK_SETTINGS, notebook_init, notebook_problem
+
+    X, y = notebook_problem()
+    w0, b0 = notebook_init()
+    d = X.shape[1]
+    sw = np.ones(X.shape[0])
+    epochs = NOTEBOOK_SETTINGS["epochs"]
+    every = NOTEBOOK_SETTINGS["record_every"]
+    lr = NOTEBOOK_SETTINGS["learning_rate"]
+
+    def kernels_only():
+        w = w0.copy()
+        b = np.array([b0])
+        grad = np.empty(d + 3)
+        history = np.empty((epochs, 3))
+        dense.loss_grad(X, y, sw, w, b[0], 0.0, False, grad)
+        dense.gd_epochs(X, y, sw, w, b, lr, 0.0, True, False, 0, epochs, every, grad,
+                        history)
+
+    runs = [
+        ("NumPy oracle `reference.train`",
+         lambda: reference.train(X, y, w0=w0, b0=b0, **NOTEBOOK_SETTINGS)),
+        ("`fastlogreg.fit(solver='gd')`",
+         lambda: fastlogreg.fit(X, y, coef_init=w0, intercept_init=b0,
+                                **NOTEBOOK_SETTINGS)),
+        ("kernels alone (`loss_grad` + one `gd_epochs` call)", kernels_only),
+    ]
+    from sklearn.linear_model import LogisticRegression
+
+    runs.append(("scikit-learn `LogisticRegression()` (lbfgs, to convergence)",
+                 lambda: LogisticRegression().fit(X, y)))
+    if hasattr(fastlogreg, "LogisticRegression"):
+        runs.append(("`fastlogreg.LogisticRegression(solver='gd', max_iter=100)`",
+                     lambda: _estimator_fit(fastlogreg.LogisticRegression, X, y)))
+    times = [(label, median_time(f, repeats * 10, warmup=3)) for label, f in runs]
+    t_oracle = times[0][1]
+    rows = ["| notebook problem, 1000 x 10, 100 epochs | time | oracle / this |",
+            "|---|---:|---:|"]
+    for label, t in times:
+        rows.append(f"| {label} | {_ms(t)} | {t_oracle / t:.1f}x |")
+    return rows
+
+
+def _estimator_fit(cls, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cls(solver="gd", max_iter=100).fit(X, y)
+
+
+_FIRST_FIT = (
+    "import time; t0 = time.perf_counter(); import numpy as np; import fastlogreg; "
+    "from fastlogreg.demo import notebook_problem; X, y = notebook_problem(); "
+    "fastlogreg.fit(X, y); fastlogreg.fit(X.astype(np.float32), y); "
+    "print(time.perf_counter() - t0)"
+)
+
+
+def compile_table() -> list[str]:
+    """Import + first fit in a fresh process: with the Numba cache as it is
+    (warm after this script's own runs) and with an empty cache directory."""
+    def fresh(env_extra):
+        env = {**os.environ, **env_extra}
+        out = subprocess.run([sys.executable, "-c", _FIRST_FIT], env=env, check=True,
+                             capture_output=True, text=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
+    fresh({})  # make sure the cache is warm for these exact calls
+    warm = statistics.median(fresh({}) for _ in range(3))
+    with tempfile.TemporaryDirectory() as tmp:
+        cold = fresh({"NUMBA_CACHE_DIR": tmp})
+    return ["| fresh process: import + first fit (float64 C, then float32 C) | seconds |",
+            "|---|---:|",
+            f"| warm Numba cache | {warm:.2f} |",
+            f"| cold (empty NUMBA_CACHE_DIR): compile everything a default fit needs "
+            f"| {cold:.2f} |"]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.3g} µs"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, {numba.get_num_threads()} Numba threads, "
+            f"Python {platform.python_version()}, NumPy {np.__version__}, "
+            f"Numba {numba.__version__}")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="small problems, few repeats, no compile timings")
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--no-compile", action="store_true",
+                        help="skip the fresh-process compile timings")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (1 if args.quick else 7)
+    mib = 128 if args.quick else 1024
+    bw = bandwidth.measure_bandwidth(bandwidth.make_array(mib), 3 if args.quick else 10)
+    lines = [f"Machine: {machine()}.", "",
+             f"Read bandwidth measured in this run (`scripts/bandwidth.py`): "
+             f"**{bw:.1f} GB/s**.", ""]
+    lines += epoch_table(QUICK_PROBLEMS if args.quick else FULL_PROBLEMS, repeats, bw)
+    lines += ["", *notebook_table(1 if args.quick else repeats)]
+    if not (args.quick or args.no_compile):
+        lines += ["", *compile_table()]
+    lines += ["", f"`python scripts/compare.py{' --quick' if args.quick else ''}`, "
+              f"medians of {repeats} repeats."]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
