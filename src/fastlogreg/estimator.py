@@ -17,6 +17,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import solvers
 from ._validation import check_int, check_real
 from .kernels import dense, link, multinomial
+from .monitor import Monitor
 
 __all__ = ["LogisticRegression", "alpha_from_C"]
 
@@ -90,7 +91,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Start from the previous fit's coefficients when their shape fits.
     verbose : int, default=0
-        > 0 prints the history as it is recorded (lbfgs: SciPy's report).
+        > 0 shows a progress bar (tqdm) with the iteration and the loss, on
+        fits that last more than a second; it is updated only at records.
     n_jobs : int or None
         Threads for the parallel passes (-1: all); None keeps Numba's setting.
     learning_rate : float or "auto", default="auto"
@@ -101,7 +103,30 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     schedule : {"constant", "invscaling"}, default="constant"
         Step schedule of ``"sgd"``: fixed, or ``learning_rate / sqrt(epoch + 1)``.
     record_every : int, default=10
-        Iterations between rows of ``history_``.
+        Iterations between rows of ``history_``, progress updates, callback
+        calls and early-stopping checks.
+    callback : callable, optional
+        ``callback(iteration, loss, coef, intercept)`` every ``record_every``
+        iterations; returning True stops the fit, which keeps the current
+        coefficients and raises no ConvergenceWarning.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the samples (stratified, drawn by
+        ``random_state``; they get weight 0 in training, so X is not copied)
+        and stop when their log-loss has not improved by more than ``tol``
+        for ``n_iter_no_change`` records; the best coefficients are kept.
+        Each check costs one extra read of X.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
+        Records without improvement before early stopping (and, for
+        ``"sgd"``, epochs without improvement of the training loss).
+
+    Notes
+    -----
+    Ctrl-C during ``fit`` leaves the model fitted with the coefficients of
+    the last record (at most ``record_every`` iterations old) and then raises
+    ``KeyboardInterrupt``: nothing already computed is lost, and the
+    interrupt still stops the program. Before the first record nothing is
+    kept.
 
     Attributes
     ----------
@@ -117,7 +142,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __init__(self, *, C=1.0, l1_ratio=0.0, fit_intercept=True, tol=1e-4,
                  max_iter=100, class_weight=None, random_state=None, solver="lbfgs",
                  warm_start=False, verbose=0, n_jobs=None, learning_rate="auto",
-                 batch_size=256, schedule="constant", record_every=10):
+                 batch_size=256, schedule="constant", record_every=10, callback=None,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=5):
         self.C = C
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -133,6 +159,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.schedule = schedule
         self.record_every = record_every
+        self.callback = callback
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -166,7 +196,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.schedule not in solvers.SCHEDULES:
             raise ValueError(f"schedule must be one of {solvers.SCHEDULES}; "
                              f"got {self.schedule!r}.")
-        for name in ("fit_intercept", "warm_start"):
+        if self.callback is not None and not callable(self.callback):
+            raise TypeError(f"callback must be callable; got {self.callback!r}.")
+        check_real(self.validation_fraction, "validation_fraction", low=0.0, high=1.0,
+                   low_open=True)
+        if self.validation_fraction >= 1.0:
+            raise ValueError("validation_fraction must be < 1.")
+        check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
+        for name in ("fit_intercept", "warm_start", "early_stopping"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False; "
                                  f"got {getattr(self, name)!r}.")
@@ -209,35 +246,79 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             cw = compute_class_weight(self.class_weight, classes=classes, y=y,
                                       sample_weight=sample_weight)
             sample_weight *= cw[y_index.astype(np.intp)]
-        S = float(sample_weight.sum())
+        held_out = self._held_out(y_index) if self.early_stopping else None
+        train_weight = sample_weight
+        if held_out is not None:
+            train_weight = sample_weight.copy()
+            train_weight[held_out] = 0.0
+        S = float(train_weight.sum())
         if not S > 0:
             raise ValueError("the sample (and class) weights sum to 0; at least one "
                              "must be > 0.")
         strength = alpha_from_C(self.C, S)
         l1_ratio = float(self.l1_ratio)
-        common = dict(alpha=strength * (1.0 - l1_ratio), l1=strength * l1_ratio,
-                      fit_intercept=bool(self.fit_intercept))
-        y_float = y_index
-        if classes.size == 2:
-            problem = solvers.BinaryProblem(X, y_float, sample_weight, **common)
-        else:
-            problem = solvers.MultinomialProblem(X, y_float, sample_weight,
-                                                 n_classes=classes.size, **common)
+        problem = self._problem(X, y_index, train_weight, classes.size,
+                                alpha=strength * (1.0 - l1_ratio), l1=strength * l1_ratio)
+        validation = None
+        if held_out is not None:
+            val_weight = np.zeros_like(sample_weight)
+            val_weight[held_out] = sample_weight[held_out]
+            validation = self._problem(X, y_index, val_weight, classes.size)
         theta0 = self._initial_theta(problem, classes)
         self.classes_ = classes
 
-        with _threads(self.n_jobs):
-            result = self._solve(problem, theta0)
-        if not result.converged and self.solver != "sgd":
+        def split(theta):  # copies shaped as coef_ and intercept_
+            coef, intercept = problem.split(theta)
+            return coef.reshape(-1, problem.n_features).copy(), intercept.copy()
+
+        monitor = Monitor(int(self.max_iter), split, verbose=int(self.verbose),
+                          callback=self.callback, validation=validation,
+                          n_iter_no_change=int(self.n_iter_no_change), tol=float(self.tol))
+        try:
+            with _threads(self.n_jobs):
+                result = self._solve(problem, theta0, monitor)
+        except KeyboardInterrupt:
+            if monitor.last is not None:  # keep the last record, then stop the program
+                self._set_coef(problem, monitor.last)
+                self.n_iter_ = np.array([monitor.last_iteration + 1], dtype=np.int32)
+                self.history_ = solvers.as_history(monitor.rows)
+            raise
+        finally:
+            monitor.close()
+        if not (result.converged or result.stopped) and self.solver != "sgd":
             warnings.warn(
                 f"solver={self.solver!r} did not converge in max_iter={self.max_iter} "
                 f"iterations (optimality {result.grad_norm:.3g} > tol={self.tol}); "
                 "increase max_iter, or standardise the features.",
                 ConvergenceWarning, stacklevel=2)
-        self._set_coef(problem, result.theta)
+        best = monitor.best if monitor.best is not None else result.theta
+        self._set_coef(problem, best)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.history_ = result.history
+        if validation is not None:
+            self.validation_scores_ = np.array(monitor.validation_losses)
         return self
+
+    def _problem(self, X, y_index, weight, n_classes, alpha=0.0, l1=0.0):
+        common = dict(alpha=alpha, l1=l1, fit_intercept=bool(self.fit_intercept))
+        if n_classes == 2:
+            return solvers.BinaryProblem(X, y_index, weight, **common)
+        return solvers.MultinomialProblem(X, y_index, weight, n_classes=n_classes,
+                                          **common)
+
+    def _held_out(self, y_index) -> np.ndarray:
+        """Indices of the early-stopping validation rows, stratified by class."""
+        from sklearn.model_selection import train_test_split
+
+        rows = np.arange(y_index.shape[0])
+        try:
+            _, held_out = train_test_split(rows, test_size=self.validation_fraction,
+                                           stratify=y_index,
+                                           random_state=_seed(self.random_state))
+        except ValueError as exc:
+            raise ValueError(f"early_stopping cannot hold out validation_fraction="
+                             f"{self.validation_fraction} of the samples: {exc}") from None
+        return held_out
 
     def _initial_theta(self, problem, classes) -> np.ndarray:
         theta = np.zeros(problem.n_params)
@@ -250,24 +331,23 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     theta[k:] = self.intercept_
         return theta
 
-    def _solve(self, problem, theta0):
+    def _solve(self, problem, theta0, monitor):
         solver = self.solver
-        tol, max_iter, every = float(self.tol), int(self.max_iter), int(self.record_every)
+        common = dict(max_iter=int(self.max_iter), tol=float(self.tol),
+                      record_every=int(self.record_every), monitor=monitor)
         if solver == "lbfgs":
-            return solvers.lbfgs(problem, theta0, max_iter=max_iter, tol=tol,
-                                 record_every=every, verbose=self.verbose)
+            return solvers.lbfgs(problem, theta0, **common)
         if solver == "nesterov":
-            return solvers.nesterov(problem, theta0, max_iter=max_iter, tol=tol,
-                                    record_every=every)
+            return solvers.nesterov(problem, theta0, **common)
         step = (1.0 / problem.lipschitz() if self.learning_rate == "auto"
                 else float(self.learning_rate))
         if solver == "gd":
-            return solvers.gd(problem, theta0, learning_rate=step, max_iter=max_iter,
-                              tol=tol, record_every=every)
+            return solvers.gd(problem, theta0, learning_rate=step, **common)
         rng = np.random.default_rng(_seed(self.random_state))
-        return solvers.sgd(problem, theta0, learning_rate=step, max_iter=max_iter,
+        return solvers.sgd(problem, theta0, learning_rate=step,
                            batch_size=min(int(self.batch_size), problem.X.shape[0]),
-                           rng=rng, tol=tol, schedule=self.schedule, record_every=every)
+                           rng=rng, schedule=self.schedule,
+                           n_iter_no_change=int(self.n_iter_no_change), **common)
 
     def _set_coef(self, problem, theta) -> None:
         coef, intercept = problem.split(theta)

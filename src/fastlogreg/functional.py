@@ -21,6 +21,7 @@ from ._validation import (
     check_X,
 )
 from .kernels import dense, link
+from .monitor import Monitor
 
 __all__ = ["SOLVERS", "FitResult", "fit"]
 
@@ -77,7 +78,8 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
         epochs: int = 100, batch_size: int | None = None, alpha: float = 0.0,
         fit_intercept: bool = True, sample_weight=None, tol: float | None = None,
         record_every: int = 10, coef_init=None, intercept_init: float = 0.0,
-        random_state: int | np.random.Generator | None = None) -> FitResult:
+        random_state: int | np.random.Generator | None = None,
+        callback=None) -> FitResult:
     """Train binary logistic regression with the fused Numba kernels.
 
     Minimises ``J(w, b) = (1/S) sum_i s_i [softplus(z_i) - y_i z_i] +
@@ -119,6 +121,9 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     intercept_init : float, default=0
     random_state : int, Generator or None
         Seeds the ``"sgd"`` shuffles.
+    callback : callable, optional
+        ``callback(epoch, loss, coef, intercept)`` at every record; returning
+        True stops training (the result keeps the current weights).
 
     Returns
     -------
@@ -160,17 +165,21 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     else:
         coef = check_vector(coef_init, "coef_init", n_features, of="features")
     intercept = check_real(intercept_init, "intercept_init")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable; got {callback!r}.")
 
     problem = solvers.BinaryProblem(X, y, sample_weight, alpha=alpha,
                                     fit_intercept=bool(fit_intercept))
     theta = np.append(np.asarray(coef, dtype=np.float64), intercept)
+    monitor = None if callback is None else Monitor(
+        epochs, lambda t: (t[:n_features], float(t[n_features])), callback=callback)
     if solver == "gd":
         res = solvers.gd(problem, theta, learning_rate=learning_rate, max_iter=epochs,
-                         record_every=record_every, tol=tol)
+                         record_every=record_every, tol=tol, monitor=monitor)
     else:
         res = solvers.sgd(problem, theta, learning_rate=learning_rate, max_iter=epochs,
                           batch_size=batch_size, record_every=record_every, tol=tol,
-                          rng=np.random.default_rng(random_state))
+                          rng=np.random.default_rng(random_state), monitor=monitor)
     coef, intercept = problem.split(res.theta)
     return FitResult(coef.copy(), float(intercept[0]), res.history, res.n_iter,
                      res.converged)

@@ -17,6 +17,7 @@ from .problem import (
     DivergenceWarning,
     MultinomialProblem,
     SolverResult,
+    as_history,
 )
 from .sgd import SCHEDULES, sgd
 
@@ -27,6 +28,7 @@ __all__ = [
     "DivergenceWarning",
     "MultinomialProblem",
     "SolverResult",
+    "as_history",
     "gd",
     "lbfgs",
     "nesterov",

@@ -9,7 +9,7 @@ from .problem import BinaryProblem, SolverResult, as_history
 
 
 def gd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
-       tol: float | None, record_every: int = 10) -> SolverResult:
+       tol: float | None, record_every: int = 10, monitor=None) -> SolverResult:
     """Gradient descent ``theta -= learning_rate * grad`` (a proximal step with L1).
 
     The binary problem without L1 runs its epochs in compiled code
@@ -17,15 +17,18 @@ def gd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
     the other problems take one fused pass per epoch from Python. Either way
     it stops once the optimality measure (the gradient's max-norm) is
     ``<= tol``, checked every ``record_every`` epochs. History rows are the
-    loss and accuracy right after the update of epochs 0, k, 2k, ...
+    loss and accuracy right after the update of epochs 0, k, 2k, ...; each
+    is passed to ``monitor(epoch, loss, accuracy, theta)``, which may stop
+    the fit by returning True.
     """
     theta = np.array(theta0, dtype=np.float64)
     if isinstance(problem, BinaryProblem) and not problem.l1:
-        return _gd_compiled(problem, theta, learning_rate, max_iter, tol, record_every)
+        return _gd_compiled(problem, theta, learning_rate, max_iter, tol, record_every,
+                            monitor)
     out = problem.evaluate(theta)
     rows = []
     done = 0
-    converged = False
+    converged = stopped = False
     while done < max_iter:
         previous = theta.copy()
         theta -= learning_rate * out[:problem.n_params]
@@ -38,24 +41,30 @@ def gd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
         out = new
         if done % record_every == 0:
             rows.append((done, problem.objective(theta, out), out[problem.n_params + 1]))
+            stopped = monitor is not None and monitor(*rows[-1], theta)
         done += 1
+        if stopped:
+            break
         if tol is not None and done % record_every == 0 \
                 and problem.optimality(theta, out) <= tol:
             converged = True
             break
     return SolverResult(theta, done, converged, as_history(rows),
-                        problem.optimality(theta, out))
+                        problem.optimality(theta, out), stopped)
 
 
 def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
-                 record_every) -> SolverResult:
+                 record_every, monitor) -> SolverResult:
     w, b = problem.split(theta)
     grad = problem.evaluate(theta)
     history = np.zeros((-(-max_iter // record_every), 3))
     n_rec = done = 0
-    converged = False
+    converged = stopped = False
     while done < max_iter:
-        chunk = min(record_every, max_iter - done)
+        # run up to and including the next record epoch (e % record_every == 0),
+        # so that the monitor and the tol check see the weights of that record
+        next_record = -(-done // record_every) * record_every
+        chunk = min(next_record - done + 1, max_iter - done)
         ran, rec = dense.gd_epochs(
             problem.X, problem.y, problem.sample_weight, w, b, learning_rate,
             problem.alpha, problem.fit_intercept, problem.parallel, done, chunk,
@@ -67,8 +76,11 @@ def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
             problem.warn_divergence(learning_rate, done)
             grad = problem.evaluate(theta)  # at the restored, finite point
             break
+        if rec and monitor is not None and monitor(*history[n_rec - 1], theta):
+            stopped = True
+            break
         if tol is not None and problem.optimality(theta, grad) <= tol:
             converged = True
             break
     return SolverResult(theta, done, converged, as_history(history[:n_rec]),
-                        problem.optimality(theta, grad))
+                        problem.optimality(theta, grad), stopped)

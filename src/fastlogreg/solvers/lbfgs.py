@@ -9,12 +9,14 @@ from .problem import SolverResult, as_history
 
 
 def lbfgs(problem, theta0: np.ndarray, *, max_iter: int, tol: float,
-          record_every: int = 10, verbose: int = 0) -> SolverResult:
+          record_every: int = 10, monitor=None) -> SolverResult:
     """Minimise with ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``.
 
     Options are scikit-learn's: ``gtol=tol`` (max-norm of the gradient),
     ``ftol=64 * eps``, ``maxls=50``, ``maxiter=max_iter``. Each function
     evaluation is one fused read of X giving loss and gradient together.
+    Every ``record_every`` iterations the record goes to ``monitor`` (see
+    :func:`.gd`); a True answer ends the minimisation.
     """
     if problem.l1:
         raise ValueError("solver='lbfgs' takes no L1 penalty (l1_ratio > 0); use "
@@ -34,10 +36,12 @@ def lbfgs(problem, theta0: np.ndarray, *, max_iter: int, tol: float,
         rows_seen.append(k)
         if k % record_every == 0:
             rows.append((k, intermediate_result.fun, last["out"][n_params + 1]))
-            if verbose:
-                print(f"lbfgs iteration {k}: loss {intermediate_result.fun:.10g}")
+            if monitor is not None and monitor(*rows[-1], intermediate_result.x):
+                stopped.append(k)
+                raise StopIteration  # SciPy ends the minimisation cleanly
 
     rows_seen: list[int] = []
+    stopped: list[int] = []
     res = optimize.minimize(
         fun, np.array(theta0, dtype=np.float64), method="L-BFGS-B", jac=True,
         callback=callback,
@@ -49,4 +53,5 @@ def lbfgs(problem, theta0: np.ndarray, *, max_iter: int, tol: float,
     gnorm = problem.optimality(theta, out)
     # status 0: gtol or ftol met (scikit-learn counts both as converged); anything
     # else (max_iter, an abnormal line search) is reported as not converged.
-    return SolverResult(theta, int(res.nit), res.status == 0, as_history(rows), gnorm)
+    return SolverResult(theta, int(res.nit), res.status == 0 and not stopped,
+                        as_history(rows), gnorm, bool(stopped))

@@ -8,7 +8,7 @@ from .problem import SolverResult, as_history
 
 
 def nesterov(problem, theta0: np.ndarray, *, max_iter: int, tol: float | None,
-             record_every: int = 10) -> SolverResult:
+             record_every: int = 10, monitor=None) -> SolverResult:
     """FISTA with a step ``1/L`` from :meth:`lipschitz` and adaptive restart.
 
     One fused pass per iteration, at the extrapolated point ``y``. Momentum
@@ -18,7 +18,8 @@ def nesterov(problem, theta0: np.ndarray, *, max_iter: int, tol: float | None,
     A step taken without momentum must lower the objective when ``L`` bounds
     the curvature; if it raises it (or overflows), ``L`` was underestimated:
     it doubles and the step is retaken. Stops when the optimality measure at
-    ``y`` is ``<= tol``; returns that ``y``.
+    ``y`` is ``<= tol``; returns that ``y``. Records go to ``monitor``
+    (see :func:`.gd`).
     """
     n_params = problem.n_params
     L = problem.lipschitz()
@@ -29,7 +30,7 @@ def nesterov(problem, theta0: np.ndarray, *, max_iter: int, tol: float | None,
     t = 1.0
     plain = True  # y carries no momentum (y == x)
     rows = []
-    converged = False
+    converged = stopped = False
     it = 0
     gnorm = problem.optimality(y, out)
     while it < max_iter:
@@ -54,4 +55,7 @@ def nesterov(problem, theta0: np.ndarray, *, max_iter: int, tol: float | None,
         gnorm = problem.optimality(y, out)
         if (it - 1) % record_every == 0:
             rows.append((it - 1, J, out[n_params + 1]))
-    return SolverResult(y, it, converged, as_history(rows), gnorm)
+            if monitor is not None and monitor(*rows[-1], y):
+                stopped = True
+                break
+    return SolverResult(y, it, converged, as_history(rows), gnorm, stopped)

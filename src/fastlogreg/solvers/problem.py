@@ -49,6 +49,7 @@ class SolverResult:
     converged: bool
     history: np.ndarray
     grad_norm: float = np.nan
+    stopped: bool = False  # a monitor (callback, early stopping) ended the fit
 
 
 def as_history(rows) -> np.ndarray:

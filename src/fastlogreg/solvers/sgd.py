@@ -12,7 +12,7 @@ SCHEDULES = ("constant", "invscaling")
 def sgd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
         batch_size: int, rng: np.random.Generator, tol: float | None,
         schedule: str = "constant", n_iter_no_change: int = 5,
-        record_every: int = 10) -> SolverResult:
+        record_every: int = 10, monitor=None) -> SolverResult:
     """Mini-batch SGD, reshuffled by ``rng`` every epoch.
 
     Each epoch is one kernel call over ``rng.permutation(n_samples)`` in which
@@ -22,7 +22,8 @@ def sgd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
     training stops once the epoch's running loss has failed to improve on the
     best by more than ``tol`` for ``n_iter_no_change`` epochs in a row (the rule
     of scikit-learn's ``SGDClassifier``). Every ``record_every`` epochs one
-    extra pass measures the exact objective for the history.
+    extra pass measures the exact objective for the history and ``monitor``
+    (see :func:`.gd`).
     """
     if problem.l1:
         raise ValueError("solver='sgd' takes no L1 penalty (l1_ratio > 0); use "
@@ -34,7 +35,7 @@ def sgd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
     best = np.inf
     stale = 0
     done = 0
-    converged = False
+    converged = stopped = False
     for epoch in range(max_iter):
         step = learning_rate / np.sqrt(epoch + 1) if schedule == "invscaling" \
             else learning_rate
@@ -48,6 +49,9 @@ def sgd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
         if epoch % record_every == 0:
             ev = problem.evaluate(theta)
             rows.append((epoch, problem.objective(theta, ev), ev[problem.n_params + 1]))
+            if monitor is not None and monitor(*rows[-1], theta):
+                stopped = True
+                break
         if tol is not None:
             if out[0] > best - tol:
                 stale += 1
@@ -57,4 +61,4 @@ def sgd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
             if stale >= n_iter_no_change:
                 converged = True
                 break
-    return SolverResult(theta, done, converged, as_history(rows))
+    return SolverResult(theta, done, converged, as_history(rows), stopped=stopped)
