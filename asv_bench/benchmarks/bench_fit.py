@@ -58,8 +58,9 @@ class Fit:
 
 
 _FIRST_FIT = (
-    "import numpy as np, fastlogreg; from fastlogreg.demo import notebook_problem; "
-    "X, y = notebook_problem(); fastlogreg.fit(X, y)"
+    "import numpy as np, fastlogreg; rng = np.random.default_rng(0); "
+    "X = rng.standard_normal((1000, 10)); y = (X[:, 0] > 0).astype(float); "
+    "fastlogreg.fit(X, y)"
 )
 
 

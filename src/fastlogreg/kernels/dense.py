@@ -20,6 +20,7 @@ number of threads (``tests/test_kernels_dense.py::test_bitwise_across_threads``)
 
 import numpy as np
 from numba import njit, prange
+from numba.extending import overload
 
 from ._math import DENSE_JIT as JIT
 from ._math import exp_nonpos, log1p_unit
@@ -223,12 +224,21 @@ def _accumulate_f(X, y, sw, w, b, lo, hi, acc, need_loss):
         j += 1
 
 
-@njit(**JIT)
 def _accumulate(X, y, sw, w, b, lo, hi, acc, need_loss):
-    if _is_f(X):
-        _accumulate_f(X, y, sw, w, b, lo, hi, acc, need_loss)
-    else:
-        _accumulate_c(X, y, sw, w, b, lo, hi, acc, need_loss)
+    """Add rows ``lo:hi`` of the pass into ``acc`` (the layout's own sweep)."""
+    raise NotImplementedError("compiled only, through the overload below")
+
+
+@overload(_accumulate, jit_options=JIT)
+def _accumulate_for_layout(X, y, sw, w, b, lo, hi, acc, need_loss):
+    # The layout is chosen when the caller is compiled, not tested at run time:
+    # a run-time test would compile both sweeps for every array type (the F
+    # sweep of a C array, never run), about a third of a cold compile.
+    if X.layout == "F":
+        return (lambda X, y, sw, w, b, lo, hi, acc, need_loss:
+                _accumulate_f(X, y, sw, w, b, lo, hi, acc, need_loss))
+    return (lambda X, y, sw, w, b, lo, hi, acc, need_loss:
+            _accumulate_c(X, y, sw, w, b, lo, hi, acc, need_loss))
 
 
 @njit(**JIT)
