@@ -65,6 +65,8 @@ def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
         # so that the monitor and the tol check see the weights of that record
         next_record = -(-done // record_every) * record_every
         chunk = min(next_record - done + 1, max_iter - done)
+        if tol is None and monitor is None:
+            chunk = max_iter - done  # nothing to check between records: one call
         ran, rec = dense.gd_epochs(
             problem.X, problem.y, problem.sample_weight, w, b, learning_rate,
             problem.alpha, problem.fit_intercept, problem.parallel, done, chunk,

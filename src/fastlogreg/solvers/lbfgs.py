@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from .problem import SolverResult, as_history
 
@@ -21,6 +20,8 @@ def lbfgs(problem, theta0: np.ndarray, *, max_iter: int, tol: float,
     if problem.l1:
         raise ValueError("solver='lbfgs' takes no L1 penalty (l1_ratio > 0); use "
                          "solver='gd' or 'nesterov', which take proximal steps.")
+    from scipy import optimize  # imported on first use: it is slow to import
+
     n_params = problem.n_params
     last = {}
 
