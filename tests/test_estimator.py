@@ -413,3 +413,34 @@ def test_estimator_fit_never_copies_X(dtype, layout):
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
                          text=True, check=True)
     assert float(out.stdout) < 0.1, out.stdout
+
+
+# --- numerical extremes ----------------------------------------------------------------
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_separable_and_badly_scaled_data_are_finite_and_silent(solver):
+    """pytest turns warnings into errors: no NumPy warning, no overflow."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((600, 4)) * np.array([1e6, 1.0, 1e-6, 1e3])
+    y = (X[:, 0] > 0).astype(int)  # separable along a column scaled by 1e6
+    model = LogisticRegression(solver=solver, C=1e6, max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 50 iterations, by design
+        model.fit(X, y)
+    assert np.isfinite(model.coef_).all() and np.isfinite(model.intercept_).all()
+    assert np.isfinite(model.history_["loss"]).all()
+    P = model.predict_proba(X * 1e3)
+    assert np.isfinite(P).all() and np.isfinite(model.predict_log_proba(X * 1e3)).all()
+    assert model.score(X, y) > 0.99
+
+
+def test_gd_divergence_warns_and_keeps_finite_weights():
+    from fastlogreg import DivergenceWarning
+
+    X, y = make_classification(n_samples=100, n_features=3, n_informative=2,
+                               n_redundant=0, random_state=0)
+    with pytest.warns(DivergenceWarning, match=r"learning_rate=1e\+150.*<= \d"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = LogisticRegression(solver="gd", learning_rate=1e150).fit(X * 1e150, y)
+    assert np.isfinite(model.coef_).all()
