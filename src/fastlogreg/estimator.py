@@ -265,7 +265,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             val_weight[held_out] = sample_weight[held_out]
             validation = self._problem(X, y_index, val_weight, classes.size)
         theta0 = self._initial_theta(problem, classes)
-        self.classes_ = classes
 
         def split(theta):  # copies shaped as coef_ and intercept_
             coef, intercept = problem.split(theta)
@@ -279,6 +278,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 result = self._solve(problem, theta0, monitor)
         except KeyboardInterrupt:
             if monitor.last is not None:  # keep the last record, then stop the program
+                self.classes_ = classes
                 self._set_coef(problem, monitor.last)
                 self.n_iter_ = np.array([monitor.last_iteration + 1], dtype=np.int32)
                 self.history_ = solvers.as_history(monitor.rows)
@@ -292,6 +292,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 "increase max_iter, or standardise the features.",
                 ConvergenceWarning, stacklevel=2)
         best = monitor.best if monitor.best is not None else result.theta
+        self.classes_ = classes
         self._set_coef(problem, best)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.history_ = result.history
