@@ -1,6 +1,9 @@
 """Shared test configuration: deterministic hypothesis, cached problems."""
 
 import functools
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 from hypothesis import HealthCheck, settings
@@ -29,3 +32,36 @@ def assert_unchanged(before: dict, after: dict) -> None:
     """Every array in ``after`` equals (bit for bit) its copy in ``before``."""
     for key, value in before.items():
         np.testing.assert_array_equal(after[key], value, err_msg=f"{key} was modified")
+
+
+def rss_growth(dtype: str, layout: str, warm: str, work: str) -> float:
+    """Peak-RSS growth of ``work`` over the size of X, in a fresh process.
+
+    The child builds ``small`` (64 x 100) and runs ``warm`` on it (so that
+    compiling or loading kernels is not counted), then builds ``X``
+    (200,000 x 100, ``dtype``, directly in ``layout``: no temporary copy) and
+    ``y``, and measures how far its peak RSS rises while ``work`` runs.
+    """
+    code = textwrap.dedent(f"""
+        import resource, warnings
+        import numpy as np
+        import fastlogreg
+        from fastlogreg import LogisticRegression
+        warnings.simplefilter("ignore")
+        rng = np.random.default_rng(0)
+        def make(n):
+            if "{layout}" == "C":
+                return rng.standard_normal((n, 100), dtype=np.{dtype})
+            return rng.standard_normal((100, n), dtype=np.{dtype}).T
+        small, ys = make(64), np.arange(64) % 2
+        {warm}
+        X = make(200_000)
+        y = (X[:, 0] > 0).astype(int)
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        {work}
+        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+        print(grown / X.nbytes)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout)

@@ -1,9 +1,6 @@
 """``fastlogreg.LogisticRegression``: scikit-learn's API, scikit-learn's optimum."""
 
 import pickle
-import subprocess
-import sys
-import textwrap
 import warnings
 
 import numpy as np
@@ -18,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from conftest import rss_growth
 from fastlogreg import LogisticRegression
 from fastlogreg import reference as ref
 from fastlogreg.estimator import alpha_from_C
@@ -391,28 +389,11 @@ def test_one_class_and_bad_data_are_refused(binary):
 @pytest.mark.slow
 @pytest.mark.parametrize(("dtype", "layout"), [("float32", "C"), ("float64", "F")])
 def test_estimator_fit_never_copies_X(dtype, layout):
-    """Peak RSS of a fresh process grows by < 10% of X during an lbfgs fit."""
-    code = textwrap.dedent(f"""
-        import resource, numpy as np
-        from fastlogreg import LogisticRegression
-        rng = np.random.default_rng(0)
-        def make(n):  # built in its final layout: no temporary copy of X
-            if "{layout}" == "C":
-                return rng.standard_normal((n, 100), dtype=np.{dtype})
-            return rng.standard_normal((100, n), dtype=np.{dtype}).T
-        small = make(64)
-        LogisticRegression().fit(small, np.arange(64) % 2).predict_proba(small)
-        X = make(200_000)
-        assert X.flags.{"c" if layout == "C" else "f"}_contiguous
-        y = (X[:, 0] > 0).astype(int)
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        LogisticRegression(max_iter=5).fit(X, y)
-        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
-        print(grown / X.nbytes)
-    """)
-    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
-                         text=True, check=True)
-    assert float(out.stdout) < 0.1, out.stdout
+    """Peak RSS grows by < 10% of X during an lbfgs fit (X is never copied)."""
+    growth = rss_growth(dtype, layout,
+                        warm="LogisticRegression().fit(small, ys).predict_proba(small)",
+                        work="LogisticRegression(max_iter=5).fit(X, y)")
+    assert growth < 0.1
 
 
 # --- numerical extremes ----------------------------------------------------------------

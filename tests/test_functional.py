@@ -1,14 +1,11 @@
 """The public functional API: ``fastlogreg.fit`` and ``FitResult``."""
 
-import subprocess
-import sys
-import textwrap
-
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
 import fastlogreg
+from conftest import rss_growth
 from fastlogreg import reference as ref
 from fastlogreg.comparisons import make_case
 
@@ -117,27 +114,11 @@ def test_divergence_keeps_last_finite_weights_and_names_a_safe_step():
 @pytest.mark.slow
 @pytest.mark.parametrize(("dtype", "layout"), [("float32", "C"), ("float64", "F")])
 def test_fit_never_copies_X(dtype, layout):
-    """Peak RSS of a fresh process grows by far less than X during fits and predicts."""
-    code = textwrap.dedent(f"""
-        import resource, numpy as np, fastlogreg
-        rng = np.random.default_rng(0)
-        def make(n):  # built in its final layout: no temporary copy of X
-            if "{layout}" == "C":
-                return rng.standard_normal((n, 100), dtype=np.{dtype})
-            return rng.standard_normal((100, n), dtype=np.{dtype}).T
-        small = make(64)
-        ys = np.r_[np.zeros(32), np.ones(32)]
-        for solver in ("gd", "sgd"):   # compile (or load) every kernel first
-            fastlogreg.fit(small, ys, solver=solver, epochs=2).predict(small)
-        X = make(200_000)
-        y = (X[:, 0] > 0).astype(float)
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        m = fastlogreg.fit(X, y, epochs=3)
-        fastlogreg.fit(X, y, solver="sgd", epochs=1)
-        m.predict_proba(X)
-        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
-        print(grown / X.nbytes)
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert float(out.stdout) < 0.1, out.stdout
+    """Peak RSS grows by far less than X during fits and predicts."""
+    growth = rss_growth(
+        dtype, layout,
+        warm="[fastlogreg.fit(small, ys, solver=s, epochs=2).predict(small) "
+             "for s in ('gd', 'sgd')]",
+        work="fastlogreg.fit(X, y, epochs=3).predict_proba(X); "
+             "fastlogreg.fit(X, y, solver='sgd', epochs=1)")
+    assert growth < 0.1
