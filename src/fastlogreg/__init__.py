@@ -8,7 +8,18 @@ the kernels are tested against.
 from . import reference
 from .estimator import LogisticRegression
 from .functional import FitResult, fit
+from .persistence import load_model, save_model
+from .plotting import plot_history
 from .solvers import DivergenceWarning
 
-__all__ = ["DivergenceWarning", "FitResult", "LogisticRegression", "fit", "reference"]
+__all__ = [
+    "DivergenceWarning",
+    "FitResult",
+    "LogisticRegression",
+    "fit",
+    "load_model",
+    "plot_history",
+    "reference",
+    "save_model",
+]
 __version__ = "0.1.0"
