@@ -127,12 +127,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Fit scikit-learn's LogisticRegression (lbfgs) and fastlogreg's on a "
         "problem drawn from a logistic model, each --repeats times, and print a "
         "markdown table of median fit times, their ratio and the objective reached.")
-    bench.add_argument("--n-samples", type=_positive_int, default=100_000,
-                       help="rows (default: 100000)")
+    bench.add_argument("--n-samples", type=_positive_int, default=200_000,
+                       help="rows (default: 200000)")
     bench.add_argument("--n-features", type=_positive_int, default=50,
                        help="columns (default: 50)")
-    bench.add_argument("--repeats", type=_positive_int, default=3,
-                       help="fits per contender; the median is shown (default: 3)")
+    bench.add_argument("--repeats", type=_positive_int, default=5,
+                       help="fits per contender; the median is shown (default: 5)")
     return parser
 
 
@@ -328,7 +328,7 @@ def _bench(args) -> int:
                 alpha=alpha_from_C(1.0, n))
             rows.append((name, statistics.median(times), int(model.n_iter_[0]), J))
     base_time, base_J = rows[0][1], rows[0][3]
-    print("| contender | fit time (median) | vs scikit-learn | iterations | "
+    print("| contender | fit time (median) | speed-up over scikit-learn | iterations | "
           "objective vs scikit-learn's (relative difference) |")
     print("|---|---:|---:|---:|---:|")
     for name, seconds, iterations, J in rows:
