@@ -38,8 +38,8 @@ def test_demo_reports_agreement_and_timings(capsys):
 
 
 def test_cli_demo_and_usage_errors():
-    ok = subprocess.run([sys.executable, "-m", "fastlogreg", "demo", "--repeats", "1"],
-                        capture_output=True, text=True)
+    ok = subprocess.run([sys.executable, "-m", "fastlogreg", "demo", "--repeats", "1",
+                         "--no-plot"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert "| 90 |" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "fastlogreg", "demo", "--repeats", "x"],

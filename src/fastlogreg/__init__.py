@@ -2,22 +2,30 @@
 
 ``LogisticRegression`` is a drop-in for scikit-learn's; ``fit`` is the
 functional API for binary problems; ``reference`` is the plain NumPy oracle
-the kernels are tested against.
+the kernels are tested against; ``save_model``/``load_model`` write and read
+single-file models without pickle; ``plot_history`` draws a training history.
 """
+
+from importlib import import_module
 
 from . import reference
 from .functional import FitResult, fit
+from .plotting import plot_history
 from .solvers import DivergenceWarning
+
+# These need scikit-learn's base classes, whose import takes most of a second:
+# they load when first asked for, so that `import fastlogreg` and the
+# functional `fit` stay quick.
+_LAZY = {
+    "LogisticRegression": ".estimator",
+    "load_model": ".persistence",
+    "save_model": ".persistence",
+}
 
 
 def __getattr__(name: str):
-    # LogisticRegression needs scikit-learn's base classes, whose import takes
-    # most of a second: load them when the estimator is first asked for, so that
-    # `import fastlogreg` and the functional `fit` stay quick.
-    if name == "LogisticRegression":
-        from .estimator import LogisticRegression
-
-        return LogisticRegression
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'fastlogreg' has no attribute {name!r}")
 
 
@@ -25,5 +33,14 @@ def __dir__():
     return sorted(__all__)
 
 
-__all__ = ["DivergenceWarning", "FitResult", "LogisticRegression", "fit", "reference"]
+__all__ = [
+    "DivergenceWarning",
+    "FitResult",
+    "LogisticRegression",
+    "fit",
+    "load_model",
+    "plot_history",
+    "reference",
+    "save_model",
+]
 __version__ = "0.1.0"
