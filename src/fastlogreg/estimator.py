@@ -205,7 +205,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
         for name in ("fit_intercept", "warm_start", "early_stopping"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False; "
+                raise TypeError(f"{name} must be True or False; "
                                  f"got {getattr(self, name)!r}.")
 
     # --- data ------------------------------------------------------------------------
@@ -238,8 +238,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         classes, y_index = _encode_labels(y)
         if classes.size < 2:
             raise ValueError(
-                f"y has only one class ({classes[0]!r}); this solver needs samples of "
-                "at least 2 classes in the data.")
+                f"y has only one class ({classes[0].item()!r}); this solver needs "
+                "samples of at least 2 classes in the data.")
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                              copy=True, ensure_non_negative=True)
         if self.class_weight is not None:
