@@ -7,7 +7,8 @@ scikit-learn-intelex's, when installed), and the share of this machine's read
 bandwidth (measured in the same run by ``scripts/bandwidth.py``) that the
 kernels' epoch reaches. A second table times whole fits on the notebook's
 problem, and a third the import + first-fit and cold-compile times measured in
-fresh processes.
+fresh processes. A small table between them times the F-ordered epoch against
+the C-ordered one alternately, for a ratio that both measured under one load.
 
     python scripts/compare.py              # the README's table
     python scripts/compare.py --quick      # small sizes, one repeat (CI smoke test)
@@ -147,6 +148,32 @@ def epoch_table(problems, repeats: int, bw: float) -> list[str]:
     return rows
 
 
+def layout_table(problems, repeats: int) -> list[str]:
+    """F- against C-ordered kernel epochs of the same data, timed alternately
+    (C, F, C, F, ...) so that both see the same machine load: on a shared
+    machine two epoch times measured a minute apart can differ by more than
+    the layouts do."""
+    rows = ["| problem | dtype | C epoch | F epoch | F / C |", "|---|---|---:|---:|---:|"]
+    for n, d in sorted({(n, d) for n, d, order in problems if order == "F"}):
+        for dtype in (np.float64, np.float32):
+            runners = [kernels_epoch_runner(make_case(n, d, dtype=dtype, layout=order))
+                       for order in "CF"]
+            times = ([], [])
+            for run in runners:
+                run()  # warm-up
+            for _ in range(repeats):
+                for run, ts in zip(runners, times, strict=True):
+                    start = time.perf_counter()
+                    run()
+                    ts.append((time.perf_counter() - start) / EPOCHS_PER_CALL)
+            t_c, t_f = (statistics.median(ts) for ts in times)
+            rows.append(f"| {n:,} x {d} | {np.dtype(dtype).name} | {_ms(t_c)} | "
+                        f"{_ms(t_f)} | {t_f / t_c:.2f}x |")
+            print(rows[-1], file=sys.stderr, flush=True)
+            del runners
+    return rows
+
+
 def notebook_table(repeats: int) -> list[str]:
     import fastlogreg
     from fastlogreg.demo import NOTEBOOK_SETTINGS, notebook_init, notebook_problem
@@ -261,6 +288,7 @@ def main(argv=None) -> None:
              f"Read bandwidth measured in this run (`scripts/bandwidth.py`): "
              f"**{bw:.1f} GB/s**.", ""]
     lines += epoch_table(QUICK_PROBLEMS if args.quick else FULL_PROBLEMS, repeats, bw)
+    lines += ["", *layout_table(QUICK_PROBLEMS if args.quick else FULL_PROBLEMS, repeats)]
     lines += ["", *notebook_table(1 if args.quick else repeats)]
     if not (args.quick or args.no_compile):
         lines += ["", *compile_table()]
