@@ -206,7 +206,19 @@ def test_bitwise_across_threads(dtype, layout, restore_threads):
         np.testing.assert_array_equal(runs[0][0][key], serial[key])
     for key in runs[0][1]:
         np.testing.assert_array_equal(runs[0][1][key], runs[1][1][key])
-    assert dense.n_blocks(case.X) > 2  # several blocks, or the test shows nothing
+    assert dense._n_blocks_of(case.X) > 2  # several blocks, or the test shows nothing
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+def test_n_blocks_counts_blocks_of_block_rows(dtype, layout):
+    """kernels/multinomial.py cuts X by block_rows and sizes its partials by
+    n_blocks: the two must agree whatever the layout (the dense passes' own
+    F blocks are larger)."""
+    for n, d in [(1, 1), (1000, 10), (100003, 10), (5000, 257)]:
+        X = np.zeros((n, d), dtype=dtype, order=layout)
+        rows = dense.block_rows(d, X.itemsize)
+        assert dense.n_blocks(X) == -(-n // rows)
 
 
 @pytest.mark.parametrize("name", list(COMPARISONS))

@@ -81,6 +81,18 @@ def _block_rows_of(X):
 
 @njit(**JIT)
 def n_blocks(X):
+    """Blocks of :func:`block_rows` rows in ``X`` (any layout): the partials
+    count for callers that cut ``X`` by ``block_rows`` (kernels/multinomial.py)."""
+    rows = block_rows(X.shape[1], X.itemsize)
+    return (X.shape[0] + rows - 1) // rows
+
+
+@njit(**JIT)
+def _n_blocks_of(X):
+    # The dense passes' own count: F-ordered X has larger blocks than
+    # block_rows (BLOCK_BYTES_F), so it must not size these passes' partials
+    # by n_blocks, nor may n_blocks follow the layout (multinomial pairs it
+    # with block_rows).
     rows = _block_rows_of(X)
     return (X.shape[0] + rows - 1) // rows
 
@@ -365,7 +377,7 @@ def _full_pass(X, y, sw, w, b, alpha, parallel, partials, total, out, need_loss)
 def loss_grad(X, y, sw, w, b, alpha, parallel, out):
     """One fused read of ``X``: loss, gradient and accuracy at ``(w, b)`` into ``out``."""
     d = X.shape[1]
-    partials = np.empty((n_blocks(X), d + _EXTRA))
+    partials = np.empty((_n_blocks_of(X), d + _EXTRA))
     _full_pass(X, y, sw, w, b, alpha, parallel, partials, np.empty(d + _EXTRA), out,
                True)
 
@@ -398,7 +410,7 @@ def gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
         Rows written to ``history``.
     """
     d = X.shape[1]
-    partials = np.empty((n_blocks(X), d + _EXTRA))
+    partials = np.empty((_n_blocks_of(X), d + _EXTRA))
     total = np.empty(d + _EXTRA)
     w_prev = np.empty(d)
     n_records = 0
