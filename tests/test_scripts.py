@@ -25,4 +25,9 @@ def test_compare_quick_prints_the_tables(capsys):
     assert "GB/s" in out
     assert "| problem | dtype | order | oracle epoch | kernels epoch |" in out
     assert "NumPy oracle `reference.train`" in out
-    assert out.count("| 20,000 x 50 |") == 4  # two dtypes x two orders
+    rows = [line.split("|")[1:-1] for line in out.splitlines()
+            if line.startswith("| 20,000 x 50 |")]
+    epochs = [r for r in rows if r[2].strip() in ("C", "F")]
+    assert len(epochs) == 4  # the epoch table: two dtypes x two orders
+    assert "| problem | dtype | C epoch | F epoch | F / C |" in out
+    assert len(rows) - len(epochs) == 2  # the alternating F-vs-C table: two dtypes
