@@ -440,6 +440,23 @@ def gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
 
 
 @njit(**JIT)
+def gather_batch(X, y, sw, order, start, nb, Xb, yb, sb):
+    """Copy rows ``order[start:start + nb]`` of X, y and sw into the batch buffers.
+
+    One gather per batch turns permuted (and F-ordered) access into a small
+    C-ordered block that the row sweeps read contiguously; the binary and the
+    multinomial mini-batch epochs share it.
+    """
+    d = X.shape[1]
+    for k in range(nb):
+        i = order[start + k]
+        for j in range(d):
+            Xb[k, j] = X[i, j]
+        yb[k] = y[i]
+        sb[k] = sw[i]
+
+
+@njit(**JIT)
 def minibatch_epoch(X, y, sw, w, b, order, batch_size, learning_rate, alpha,
                     fit_intercept, out):
     """One epoch of mini-batch gradient descent, fused: each batch is read once
@@ -465,12 +482,7 @@ def minibatch_epoch(X, y, sw, w, b, order, batch_size, learning_rate, alpha,
     m = order.shape[0]
     for start in range(0, m, batch_size):
         nb = min(m, start + batch_size) - start
-        for k in range(nb):
-            i = order[start + k]
-            for j in range(d):
-                Xb[k, j] = X[i, j]
-            yb[k] = y[i]
-            sb[k] = sw[i]
+        gather_batch(X, y, sw, order, start, nb, Xb, yb, sb)
         acc[:] = 0.0
         _accumulate_c(Xb, yb, sb, w, b[0], 0, nb, acc, True)
         scale = S * nb / n

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._math import JIT
-from .dense import block_rows, n_blocks
+from .dense import block_rows, gather_batch, n_blocks
 
 _EXTRA = 3  # loss, hits, weight after the K*d + K gradient entries
 
@@ -197,12 +197,7 @@ def minibatch_epoch(X, y, sw, W, b, order, batch_size, learning_rate, alpha,
     m = order.shape[0]
     for start in range(0, m, batch_size):
         nb = min(m, start + batch_size) - start
-        for t in range(nb):
-            i = order[start + t]
-            for j in range(d):
-                Xb[t, j] = X[i, j]
-            yb[t] = y[i]
-            sb[t] = sw[i]
+        gather_batch(X, y, sw, order, start, nb, Xb, yb, sb)
         acc[:] = 0.0
         _accumulate_c(Xb, yb, sb, W, b, 0, nb, acc)
         scale = S * nb / n
