@@ -152,15 +152,17 @@ class _Problem:
             s = np.ones(len(rows))
         gram = (Xs * (s / s.sum())[:, None]).T @ Xs
         lam = float(np.linalg.eigvalsh(gram)[-1])
-        trace = (dense.weighted_sq_norm_sum(self.X, self.sample_weight)
-                 / self.sample_weight.sum() + float(self.fit_intercept))
-        return self._hessian_bound * min(lam, trace) + self.alpha
+        return self._hessian_bound * min(lam, self._trace()) + self.alpha
 
     def safe_learning_rate(self) -> float:
         """A fixed step that cannot diverge: ``1 / L`` for the trace bound ``L``."""
-        trace = (dense.weighted_sq_norm_sum(self.X, self.sample_weight)
-                 / self.sample_weight.sum() + float(self.fit_intercept))
-        return 1.0 / (self._hessian_bound * trace + self.alpha)
+        return 1.0 / (self._hessian_bound * self._trace() + self.alpha)
+
+    def _trace(self) -> float:
+        """``sum_i s_i ||x~_i||^2 / S``: the trace of the weighted Gram matrix, an
+        upper bound of its largest eigenvalue (one read of X)."""
+        return (dense.weighted_sq_norm_sum(self.X, self.sample_weight)
+                / self.sample_weight.sum() + float(self.fit_intercept))
 
     def warn_divergence(self, learning_rate: float, epoch: int) -> None:
         warnings.warn(
