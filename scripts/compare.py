@@ -47,6 +47,7 @@ import bandwidth
 
 from fastlogreg import reference
 from fastlogreg.comparisons import make_case
+from fastlogreg.demo import median_seconds
 from fastlogreg.kernels import dense
 
 # The solvers' threshold for the parallel pass (solvers' PARALLEL_MIN_ELEMENTS).
@@ -55,17 +56,6 @@ EPOCHS_PER_CALL = 10
 
 FULL_PROBLEMS = [(100_000, 50, "C"), (1_000_000, 100, "C"), (1_000_000, 100, "F")]
 QUICK_PROBLEMS = [(20_000, 50, "C"), (20_000, 50, "F")]
-
-
-def median_time(func, repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        func()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def sklearn_peers():
@@ -95,7 +85,7 @@ def sklearn_iteration(cls, X, y, repeats: int) -> float:
             model = cls(solver="lbfgs", max_iter=10, tol=0.0).fit(X, y)
         n_iter.append(int(np.max(model.n_iter_)))
 
-    t = median_time(run, max(1, repeats // 2 + 1))
+    t = median_seconds(run, max(1, repeats // 2 + 1), warmup=1)
     return t / max(1, n_iter[-1])
 
 
@@ -133,8 +123,9 @@ def epoch_table(problems, repeats: int, bw: float) -> list[str]:
     for n, d, order in problems:
         for dtype in (np.float64, np.float32):
             case = make_case(n, d, dtype=dtype, layout=order)
-            t_oracle = median_time(lambda case=case: oracle_epoch(case), repeats)
-            t_fast = median_time(kernels_epoch_runner(case), repeats) / EPOCHS_PER_CALL
+            t_oracle = median_seconds(lambda case=case: oracle_epoch(case), repeats, warmup=1)
+            t_fast = (median_seconds(kernels_epoch_runner(case), repeats, warmup=1)
+                      / EPOCHS_PER_CALL)
             cells = [f"{n:,} x {d}", np.dtype(dtype).name, order, _ms(t_oracle),
                      _ms(t_fast), f"{t_oracle / t_fast:.1f}x"]
             for _, cls in peers:
@@ -210,7 +201,7 @@ def notebook_table(repeats: int) -> list[str]:
     if hasattr(fastlogreg, "LogisticRegression"):
         runs.append(("`fastlogreg.LogisticRegression(solver='gd', max_iter=100)`",
                      lambda: _estimator_fit(fastlogreg.LogisticRegression, X, y)))
-    times = [(label, median_time(f, repeats * 10, warmup=3)) for label, f in runs]
+    times = [(label, median_seconds(f, repeats * 10, warmup=3)) for label, f in runs]
     t_oracle = times[0][1]
     rows = ["| notebook problem, 1000 x 10, 100 epochs | time | oracle / this |",
             "|---|---:|---:|"]

@@ -18,7 +18,13 @@ from sklearn.datasets import make_classification
 from . import reference
 from .functional import fit
 
-__all__ = ["NOTEBOOK_SETTINGS", "notebook_init", "notebook_problem", "run_demo"]
+__all__ = [
+    "NOTEBOOK_SETTINGS",
+    "median_seconds",
+    "notebook_init",
+    "notebook_problem",
+    "run_demo",
+]
 
 # The notebook's loop: a fixed step of 0.001, 100 epochs, a record every 10.
 NOTEBOOK_SETTINGS = {"learning_rate": 0.001, "epochs": 100, "record_every": 10}
@@ -37,7 +43,10 @@ def notebook_init(seed: int = 0) -> tuple[np.ndarray, float]:
     return rng.random(10) * 0.01, float(rng.random() * 0.01)
 
 
-def _median_seconds(func, repeats: int) -> float:
+def median_seconds(func, repeats: int, warmup: int = 0) -> float:
+    """Median wall time of ``repeats`` calls of ``func`` after ``warmup`` calls."""
+    for _ in range(warmup):
+        func()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -79,9 +88,9 @@ def run_demo(repeats: int = 15, file: TextIO | None = None) -> dict:
     coef_diff = float(np.max(np.abs(fast.coef - oracle.w)))
     print(f"\nlargest difference: loss {loss_diff:.2e}, weights {coef_diff:.2e}", file=out)
 
-    t_oracle = _median_seconds(
+    t_oracle = median_seconds(
         lambda: reference.train(X, y, w0=w0, b0=b0, **NOTEBOOK_SETTINGS), repeats)
-    t_fast = _median_seconds(
+    t_fast = median_seconds(
         lambda: fit(X, y, coef_init=w0, intercept_init=b0, **NOTEBOOK_SETTINGS), repeats)
     print(f"\ntime for the 100 epochs (median of {repeats}):", file=out)
     print(f"  NumPy oracle   {t_oracle * 1e3:8.3f} ms", file=out)
