@@ -12,9 +12,12 @@ import numbers
 
 import numpy as np
 
+from . import _mapping
+
 __all__ = [
     "check_X",
     "check_binary_y",
+    "check_finite",
     "check_int",
     "check_real",
     "check_sample_weight",
@@ -44,8 +47,28 @@ def _as_numeric(a, name: str) -> np.ndarray:
     return arr
 
 
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise if ``arr`` holds NaN or inf; one read of the data, no large temporary.
+
+    A memory-mapped array larger than a chunk is read in row chunks whose
+    pages are released after each (:mod:`._mapping`), so that checking a file
+    does not make it resident.
+    """
+    if arr.dtype.kind != "f" or arr.size == 0:
+        return
+    mm = _mapping.mapping_of(arr)
+    if mm is not None and arr.ndim == 2 and arr.nbytes > _mapping.CHUNK_BYTES:
+        row_bytes = arr.shape[1] * arr.itemsize
+        for lo, hi in _mapping.row_chunks(arr.shape[0], row_bytes):
+            try:
+                _check_finite(arr[lo:hi], name)
+            finally:
+                _mapping.release(mm)
+        return
+    _check_finite(arr, name)
+
+
 def _check_finite(arr: np.ndarray, name: str) -> None:
-    """Raise if ``arr`` holds NaN or inf; one read of the data, no large temporary."""
     if arr.dtype.kind != "f" or arr.size == 0:
         return
     # Fast path (as scikit-learn's): the sum is finite iff every element is,
@@ -53,7 +76,8 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.sum(arr)):
             return
-    flat = arr.ravel(order="K")  # a view for C- and F-contiguous arrays
+    flat = arr.ravel(order="K")  # a view for C- and F-contiguous arrays (a copy
+    # of a row chunk of F-ordered X: chunk-sized)
     for lo in range(0, flat.size, _FINITE_CHUNK_ELEMENTS):
         chunk = flat[lo:lo + _FINITE_CHUNK_ELEMENTS]
         if np.isnan(chunk).any():
@@ -99,7 +123,7 @@ def check_X(X, *, n_features: int | None = None) -> np.ndarray:
         arr = arr.astype(np.float64)
     if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
         arr = np.ascontiguousarray(arr)
-    _check_finite(arr, "X")
+    check_finite(arr, "X")
     return arr
 
 
@@ -117,7 +141,7 @@ def check_vector(a, name: str, length: int, *, of: str = "samples") -> np.ndarra
             f"{name} has {arr.shape[0]} entries but X has {length} {of}; "
             "they must match."
         )
-    _check_finite(arr, name)
+    check_finite(arr, name)
     return arr
 
 

@@ -10,14 +10,17 @@ import numba
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._available_if import available_if
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import solvers
-from ._validation import check_int, check_real
-from .kernels import dense, link, multinomial
+from . import _mapping, solvers
+from ._validation import check_finite, check_int, check_real
+from .kernels import link
 from .monitor import Monitor
+from .sources.dask_arrays import import_dask, is_dask_array
+from .sources.predict import decision_function as _logits
 
 __all__ = ["LogisticRegression", "alpha_from_C"]
 
@@ -217,14 +220,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         prediction; for ``fit`` even ``None`` is passed on, so that a missing
         target gets scikit-learn's own error.
         """
+        # A memory-mapped X gets the chunked finiteness check, which keeps the
+        # file from becoming resident (scikit-learn's reads it whole).
+        mapped = _mapping.mapping_of(X) is not None
         kwargs = dict(dtype=[np.float64, np.float32], order=None, accept_sparse=False,
-                      reset=reset)
+                      reset=reset, ensure_all_finite=not mapped)
         if isinstance(y, str) and y == "no_validation":
             X = validate_data(self, X, **kwargs)
         else:
             X, y = validate_data(self, X, y, **kwargs)
         if not (X.flags.c_contiguous or X.flags.f_contiguous):
             X = np.ascontiguousarray(X)
+        if mapped:
+            check_finite(X, "X")
         return X, y
 
     def fit(self, X, y, sample_weight=None):
@@ -234,18 +242,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         copied. Returns ``self``.
         """
         self._check_params()
-        X, y = self._validate_X(X, reset=True, y=y)
-        classes, y_index = _encode_labels(y)
+        if is_dask_array(X) or is_dask_array(y):
+            X, y_index, classes, sample_weight = self._dask_data(X, y, sample_weight)
+        else:
+            X, y = self._validate_X(X, reset=True, y=y)
+            classes, y_index = _encode_labels(y)
+            if classes.size >= 2:
+                sample_weight = self._weights(X, y, y_index, classes, sample_weight)
         if classes.size < 2:
             raise ValueError(
                 f"y has only one class ({classes[0].item()!r}); this solver needs "
                 "samples of at least 2 classes in the data.")
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                             copy=True, ensure_non_negative=True)
-        if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y,
-                                      sample_weight=sample_weight)
-            sample_weight *= cw[y_index.astype(np.intp)]
         held_out = self._held_out(y_index) if self.early_stopping else None
         train_weight = sample_weight
         if held_out is not None:
@@ -298,6 +305,172 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.history_ = result.history
         if validation is not None:
             self.validation_scores_ = np.array(monitor.validation_losses)
+        self.__dict__.pop("_stream", None)  # a later partial_fit starts a new stream
+        return self
+
+    def _dask_data(self, X, y, sample_weight):
+        """Validate Dask ``X``, ``y`` (and weights) on the cluster, lazily encoded.
+
+        One computation checks every value and finds the classes; nothing of
+        the size of X comes back. Returns ``(X, y_index, classes, weight)``.
+        """
+        dask, da = import_dask()
+        if self.solver == "sgd":
+            raise ValueError("solver='sgd' shuffles rows in memory and does not take "
+                             "Dask arrays; use solver='lbfgs', 'gd' or 'nesterov'.")
+        if self.early_stopping:
+            raise ValueError("early_stopping does not take Dask arrays; hold out a "
+                             "validation set yourself and use the callback.")
+        if not is_dask_array(X):
+            raise TypeError("y is a Dask array but X is not; pass X as a Dask array "
+                            "too (dask.array.from_array), or y in memory.")
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_features); got {X.ndim}-D "
+                             f"Dask array of shape {X.shape}.")
+        if any(np.isnan(c) for c in X.shape):
+            raise ValueError("X has unknown chunk sizes; call X.compute_chunk_sizes() "
+                             "first.")
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"X must hold real numbers; got dtype {X.dtype}.")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        n = X.shape[0]
+        rows = X.chunks[0]
+        y = y if is_dask_array(y) else da.from_array(np.asarray(y), chunks=(rows,))
+        if y.ndim != 1 or y.shape[0] != n:
+            raise ValueError(f"y must be 1-D with one label per row of X ({n}); got "
+                             f"shape {y.shape}.")
+        if sample_weight is None:
+            weight = da.ones(n, chunks=(rows,))
+        else:
+            weight = (sample_weight if is_dask_array(sample_weight)
+                      else da.from_array(np.asarray(sample_weight, dtype=np.float64),
+                                         chunks=(rows,)))
+            if weight.shape != (n,):
+                raise ValueError(f"sample_weight must have shape ({n},); got "
+                                 f"{weight.shape}.")
+        classes, bad_x, bad_w = dask.compute(
+            da.unique(y), ~da.isfinite(X).all(),
+            ~(da.isfinite(weight) & (weight >= 0)).all())
+        if bad_x:
+            raise ValueError("X contains NaN or infinity; remove or clip those values.")
+        if bad_w:
+            raise ValueError("sample_weight must be finite and >= 0.")
+        if classes.dtype.kind == "f" and np.any(classes != np.round(classes)):
+            check_classification_targets(classes)
+        y_index = y.map_blocks(
+            lambda b: np.searchsorted(classes, b).astype(np.float64), dtype=np.float64)
+        if self.class_weight is not None and classes.size >= 2:
+            counts = da.bincount(y_index.astype(np.intp), weights=weight,
+                                 minlength=classes.size).compute()
+            # the weighted class counts stand in for y: the same formula as fit's
+            cw = compute_class_weight(self.class_weight, classes=classes, y=classes,
+                                      sample_weight=counts)
+            weight = weight * y_index.map_blocks(lambda i: cw[i.astype(np.intp)],
+                                                 dtype=np.float64)
+        self.n_features_in_ = X.shape[1]
+        self.__dict__.pop("feature_names_in_", None)
+        return X, y_index, classes, weight
+
+    def _weights(self, X, y, y_index, classes, sample_weight) -> np.ndarray:
+        """Sample weights times class weights, as a new float64 array."""
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             copy=True, ensure_non_negative=True)
+        if self.class_weight is not None:
+            cw = compute_class_weight(self.class_weight, classes=classes, y=y,
+                                      sample_weight=sample_weight)
+            sample_weight *= cw[y_index.astype(np.intp)]
+        return sample_weight
+
+    @available_if(lambda self: self.solver == "sgd")
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One fused mini-batch SGD epoch over this chunk of rows (``solver="sgd"``).
+
+        For data that arrive in chunks (a stream, or files too large to open
+        at once): each call shuffles the chunk (``random_state``), runs one
+        epoch of ``batch_size`` batches over it and continues from the current
+        coefficients (a model fitted by ``fit`` continues from its own).
+
+        Parameters
+        ----------
+        X : (n_samples, n_features) array
+        y : (n_samples,) labels, each one of ``classes``
+        classes : array-like, required on the first call
+            Every label the stream will contain, as in scikit-learn's
+            ``partial_fit``; later calls may omit it or must repeat it.
+        sample_weight : (n_samples,) array, optional
+
+        Notes
+        -----
+        The penalty is that of ``fit`` on all the rows seen so far:
+        ``alpha = 1 / (C S_seen)`` with ``S_seen`` the weight of every chunk
+        passed since the stream started, so after one pass over a data set
+        the objective is ``fit``'s on that set (rows passed twice count
+        twice). The step is ``learning_rate`` (``"auto"``: ``1/L`` estimated
+        on the first chunk), divided by ``sqrt(t + 1)`` after ``t`` calls
+        with ``schedule="invscaling"``. ``class_weight="balanced"`` needs the
+        whole data set: pass a dict (e.g. from
+        :func:`sklearn.utils.class_weight.compute_class_weight`) instead.
+        """
+        first = not hasattr(self, "classes_")
+        if first:
+            self._check_params()
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to "
+                                 "partial_fit: every label the stream will contain.")
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            if not first and not np.array_equal(classes, self.classes_):
+                raise ValueError(f"classes={classes.tolist()} differs from the classes "
+                                 f"of the model, {self.classes_.tolist()}.")
+            if classes.size < 2:
+                raise ValueError(f"classes must hold at least 2 labels; got "
+                                 f"{classes.tolist()}.")
+        if isinstance(self.class_weight, str):
+            raise ValueError("class_weight='balanced' needs the whole data set and is "
+                             "not supported by partial_fit; pass a dict of weights.")
+        X, y = self._validate_X(X, reset=first, y=y)
+        classes = self.classes_ if classes is None else classes
+        y_index = np.searchsorted(classes, y)
+        unknown = (y_index >= classes.size) | \
+            (classes[np.minimum(y_index, classes.size - 1)] != y)
+        if unknown.any():
+            raise ValueError(f"y holds labels not in classes: "
+                             f"{np.unique(y[unknown])[:5].tolist()}.")
+        y_index = y_index.astype(np.float64)
+        weight = self._weights(X, y, y_index, classes, sample_weight)
+        stream = self.__dict__.setdefault(
+            "_stream", {"weight": 0.0, "calls": 0, "step": None,
+                        "rng": np.random.default_rng(_seed(self.random_state))})
+        S = float(weight.sum())
+        seen = stream["weight"] + S
+        problem = self._problem(X, y_index, weight, classes.size,
+                                alpha=alpha_from_C(self.C, seen) if seen > 0 else 0.0)
+        if first:
+            self.classes_ = classes
+            theta = np.zeros(problem.n_params)
+        else:
+            theta = np.concatenate([self.coef_.ravel(), self.intercept_])
+        if stream["step"] is None:
+            stream["step"] = (1.0 / problem.lipschitz() if self.learning_rate == "auto"
+                              else float(self.learning_rate))
+        step = stream["step"]
+        if self.schedule == "invscaling":
+            step /= np.sqrt(stream["calls"] + 1)
+        if S > 0:
+            previous = theta.copy()
+            out = np.empty(2)
+            with _threads(self.n_jobs):
+                problem.minibatch_epoch(
+                    theta, stream["rng"].permutation(X.shape[0]),
+                    min(int(self.batch_size), X.shape[0]), step, out)
+            if not (np.isfinite(out[0]) and np.isfinite(theta).all()):
+                theta = previous
+                problem.warn_divergence(step, stream["calls"])
+        stream["weight"] = seen
+        stream["calls"] += 1
+        self._set_coef(problem, theta)
+        self.n_iter_ = np.array([stream["calls"]], dtype=np.int32)
         return self
 
     def _problem(self, X, y_index, weight, n_classes, alpha=0.0, l1=0.0):
@@ -346,7 +519,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return solvers.gd(problem, theta0, learning_rate=step, **common)
         rng = np.random.default_rng(_seed(self.random_state))
         return solvers.sgd(problem, theta0, learning_rate=step,
-                           batch_size=min(int(self.batch_size), problem.X.shape[0]),
+                           batch_size=min(int(self.batch_size), problem.n_samples),
                            rng=rng, schedule=self.schedule,
                            n_iter_no_change=int(self.n_iter_no_change), **common)
 
@@ -363,14 +536,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         X is read in place (a float32 X is not copied to float64).
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return self._dask_map("decision_function", X)
         X, _ = self._validate_X(X, reset=False)
-        if self.classes_.size == 2:
-            out = np.empty(X.shape[0])
-            dense.decision_function(X, self.coef_[0], float(self.intercept_[0]), out)
-        else:
-            out = np.empty((X.shape[0], self.classes_.size))
-            multinomial.decision_function(X, self.coef_, self.intercept_, out)
-        return out
+        return _logits(X, self.coef_, self.intercept_)
+
+    def _dask_map(self, method: str, X):
+        """``method`` applied lazily to each row chunk of Dask ``X`` (a Dask array)."""
+        check_is_fitted(self)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has shape {X.shape}, but the model was fitted with "
+                             f"{self.n_features_in_} features.")
+        X = X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
+        K = self.classes_.size
+        fn = getattr(self, method)
+        if method == "predict" or (method == "decision_function" and K == 2):
+            dtype = self.classes_.dtype if method == "predict" else np.float64
+            return X.map_blocks(fn, drop_axis=1, dtype=dtype)
+        return X.map_blocks(fn, chunks=(X.chunks[0], (K,)), dtype=np.float64)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log-probabilities, shape (n_samples, n_classes), finite for finite logits."""
@@ -381,6 +564,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return self._proba(X, log_space=False)
 
     def _proba(self, X, log_space: bool) -> np.ndarray:
+        if is_dask_array(X):
+            return self._dask_map("predict_log_proba" if log_space else "predict_proba", X)
         z = self.decision_function(X)
         if z.ndim == 1:
             out = np.empty((z.shape[0], 2))
@@ -390,7 +575,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return z
 
     def predict(self, X) -> np.ndarray:
-        """Predicted class labels."""
+        """Predicted class labels (a lazy Dask array for Dask ``X``)."""
+        if is_dask_array(X):
+            return self._dask_map("predict", X)
         z = self.decision_function(X)
         index = (z > 0).astype(np.intp) if z.ndim == 1 else np.argmax(z, axis=1)
         return self.classes_[index]

@@ -354,23 +354,62 @@ def _finish(acc, w, alpha, out):
 
 
 @njit(**JIT)
+def _sum_blocks(X, y, sw, w, b, parallel, partials, total, need_loss):
+    # The pass proper: each block's sums into its row of ``partials``, then the
+    # rows added to ``total`` in block order (the result is thread-count free).
+    if parallel:
+        _pass_parallel(X, y, sw, w, b, partials, need_loss)
+    else:
+        _pass_serial(X, y, sw, w, b, partials, need_loss)
+    for k in range(partials.shape[0]):
+        total += partials[k]
+
+
+@njit(**JIT)
+def add_partials(X, y, sw, w, b, parallel, total, need_loss):
+    """Add the unnormalised sums of one pass over ``X`` into ``total``.
+
+    ``total`` (length ``n_features + 5``) receives, block by block in row
+    order: the data gradient ``sum_i r_i x_i``, ``sum_i r_i``, the weighted
+    loss (if ``need_loss``), weighted hits, the weight ``sum_i s_i`` and the
+    finiteness probe, with ``r_i = s_i (sigmoid(z_i) - y_i)``. A source that
+    feeds ``X`` in row chunks whose lengths are multiples of
+    :func:`pass_block_rows` gets the same bits as one call over all of ``X``;
+    :func:`finish` turns the sums into a pass's ``out``.
+    """
+    partials = np.empty((_n_blocks_of(X), X.shape[1] + _EXTRA))
+    _sum_blocks(X, y, sw, w, b, parallel, partials, total, need_loss)
+
+
+@njit(**JIT)
+def pass_block_rows(X):
+    """Rows per block of the binary pass over ``X`` (its layout's block size)."""
+    return _block_rows_of(X)
+
+
+@njit(**JIT)
+def finish(total, w, alpha, need_loss, out):
+    """``out`` of a pass from the sums :func:`add_partials` gathered.
+
+    Returns False if a logit was inf or nan (the finiteness probe). Without
+    ``need_loss`` the loss, which the gradient does not need, is nan.
+    """
+    _finish(total, w, alpha, out)
+    if not need_loss:
+        out[w.shape[0] + 1] = np.nan
+    return np.isfinite(total[w.shape[0] + 4])
+
+
+@njit(**JIT)
 def _full_pass(X, y, sw, w, b, alpha, parallel, partials, total, out, need_loss):
     """One read of X into ``out``; returns False if a logit was inf or nan.
 
     Without ``need_loss`` the loss is skipped (``out[d + 1]`` is nan): it is
     the one part of the pass that the gradient does not need.
     """
-    if parallel:
-        _pass_parallel(X, y, sw, w, b, partials, need_loss)
-    else:
-        _pass_serial(X, y, sw, w, b, partials, need_loss)
     total[:] = 0.0
-    for k in range(partials.shape[0]):  # fixed order: the result is thread-count free
-        total += partials[k]
-    _finish(total, w, alpha, out)
-    if not need_loss:
-        out[w.shape[0] + 1] = np.nan
-    return np.isfinite(total[w.shape[0] + 4])
+    _sum_blocks(X, y, sw, w, b, parallel, partials, total, need_loss)
+    return finish(total, w, alpha, need_loss, out)
 
 
 @njit(**JIT)

@@ -157,18 +157,35 @@ def _finish(acc, W, alpha, out):
 
 
 @njit(**JIT)
-def loss_grad(X, y, sw, W, b, alpha, parallel, out):
-    """One fused read of ``X``: softmax loss, gradient and accuracy into ``out``."""
-    K, d = W.shape
-    width = K * d + K + _EXTRA
-    partials = np.empty((n_blocks(X), width))
+def add_partials(X, y, sw, W, b, parallel, total):
+    """Add the unnormalised sums of one pass over ``X`` into ``total``.
+
+    ``total`` (length ``K*d + K + 3``, the layout of ``out`` with the weight
+    ``sum_i s_i`` last) receives the blocks' sums in row order, so row chunks
+    whose lengths are multiples of :func:`.dense.block_rows` give the same
+    bits as one call; :func:`finish` normalises them.
+    """
+    partials = np.empty((n_blocks(X), total.shape[0]))
     if parallel:
         _pass_parallel(X, y, sw, W, b, partials)
     else:
         _pass_serial(X, y, sw, W, b, partials)
-    total = np.zeros(width)
     for k in range(partials.shape[0]):  # fixed order: thread-count free
         total += partials[k]
+
+
+@njit(**JIT)
+def finish(total, W, alpha, out):
+    """``out`` of a pass from the sums :func:`add_partials` gathered."""
+    _finish(total, W, alpha, out)
+
+
+@njit(**JIT)
+def loss_grad(X, y, sw, W, b, alpha, parallel, out):
+    """One fused read of ``X``: softmax loss, gradient and accuracy into ``out``."""
+    K, d = W.shape
+    total = np.zeros(K * d + K + _EXTRA)
+    add_partials(X, y, sw, W, b, parallel, total)
     _finish(total, W, alpha, out)
 
 

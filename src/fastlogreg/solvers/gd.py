@@ -12,9 +12,10 @@ def gd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
        tol: float | None, record_every: int = 10, monitor=None) -> SolverResult:
     """Gradient descent ``theta -= learning_rate * grad`` (a proximal step with L1).
 
-    The binary problem without L1 runs its epochs in compiled code
-    (``dense.gd_epochs``) and returns to Python every ``record_every`` epochs;
-    the other problems take one fused pass per epoch from Python. Either way
+    The binary problem without L1 on in-memory data runs its epochs in
+    compiled code (``dense.gd_epochs``) and returns to Python every
+    ``record_every`` epochs; the other problems (and sources) take one fused
+    pass per epoch from Python. Either way
     it stops once the optimality measure (the gradient's max-norm) is
     ``<= tol``, checked every ``record_every`` epochs. History rows are the
     loss and accuracy right after the update of epochs 0, k, 2k, ...; each
@@ -22,7 +23,7 @@ def gd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
     the fit by returning True.
     """
     theta = np.array(theta0, dtype=np.float64)
-    if isinstance(problem, BinaryProblem) and not problem.l1:
+    if isinstance(problem, BinaryProblem) and not problem.l1 and problem.data.in_memory:
         return _gd_compiled(problem, theta, learning_rate, max_iter, tol, record_every,
                             monitor)
     out = problem.evaluate(theta)
@@ -67,9 +68,10 @@ def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
         chunk = min(next_record - done + 1, max_iter - done)
         if tol is None and monitor is None:
             chunk = max_iter - done  # nothing to check between records: one call
+        data = problem.data
         ran, rec = dense.gd_epochs(
-            problem.X, problem.y, problem.sample_weight, w, b, learning_rate,
-            problem.alpha, problem.fit_intercept, problem.parallel, done, chunk,
+            data.X, data.y, data.sample_weight, w, b, learning_rate,
+            problem.alpha, problem.fit_intercept, data.parallel, done, chunk,
             record_every, grad, history[n_rec:],
         )
         done += ran

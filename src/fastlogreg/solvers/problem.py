@@ -11,13 +11,13 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
-from ..kernels import dense, multinomial
+from ..sources import PARALLEL_MIN_ELEMENTS, Source, as_source
 
 __all__ = [
     "HISTORY_DTYPE",
+    "PARALLEL_MIN_ELEMENTS",
     "BinaryProblem",
     "DivergenceWarning",
     "MultinomialProblem",
@@ -27,10 +27,6 @@ __all__ = [
 
 HISTORY_DTYPE = np.dtype([("epoch", np.int64), ("loss", np.float64),
                           ("accuracy", np.float64)])
-
-# Below this many elements of X a pass takes microseconds and waking the thread
-# pool costs more than it saves; above it the parallel pass wins.
-PARALLEL_MIN_ELEMENTS = 1 << 17
 
 # Rows used to estimate the largest Hessian eigenvalue (a d x d eigenproblem).
 _LIPSCHITZ_ROWS = 4096
@@ -67,9 +63,13 @@ class _Problem:
 
     Attributes
     ----------
-    X : (n_samples, n_features) float32/float64, C- or F-contiguous, read in place
+    X : (n_samples, n_features) float32/float64, C- or F-contiguous, read in
+        place; or any input :func:`fastlogreg.sources.as_source` takes (a
+        memory-mapped file, a sparse or Dask matrix) or a ready :class:`Source`
     y : (n_samples,) float64: 0/1 (binary) or class indices (multinomial)
     sample_weight : (n_samples,) float64, >= 0, positive sum
+    data : Source
+        Where the passes read the rows (built from X, y and sample_weight).
     alpha : float
         L2 strength of the smooth objective.
     l1 : float
@@ -85,16 +85,20 @@ class _Problem:
     l1: float = 0.0
     fit_intercept: bool = True
     _hessian_bound: float = field(default=0.25, init=False, repr=False)
+    data: Source = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "data", as_source(self.X, self.y, self.sample_weight))
 
     @property
     def n_features(self) -> int:
-        return self.X.shape[1]
+        return self.data.n_features
 
     @property
-    def parallel(self) -> bool:
-        return self.X.size >= PARALLEL_MIN_ELEMENTS and numba.get_num_threads() > 1
+    def n_samples(self) -> int:
+        return self.data.n_samples
 
-    # subclasses define n_weights, n_params, _pass, minibatch_epoch
+    # subclasses define n_weights, n_params, split and _pass
 
     def evaluate(self, theta: np.ndarray) -> np.ndarray:
         """One fused pass at ``theta``: ``[gradient, J_smooth, accuracy]``."""
@@ -103,6 +107,13 @@ class _Problem:
         if not self.fit_intercept:
             out[self.n_weights:self.n_params] = 0.0
         return out
+
+    def minibatch_epoch(self, theta, order, batch_size, learning_rate, out) -> None:
+        """One fused mini-batch epoch over rows ``order``, updating ``theta`` in
+        place; ``out[:2]`` receives the loss and accuracy along the way."""
+        W, b = self.split(theta)
+        self.data.minibatch_epoch(W, b, order, batch_size, learning_rate, self.alpha,
+                                  self.fit_intercept, out)
 
     def objective(self, theta: np.ndarray, out: np.ndarray) -> float:
         """Full objective at ``theta`` given its :meth:`evaluate` output."""
@@ -142,12 +153,11 @@ class _Problem:
         it is exact for small data and a close estimate for large data; the
         trace bound caps it.
         """
-        n = self.X.shape[0]
+        n = self.n_samples
         rows = np.linspace(0, n - 1, min(n, _LIPSCHITZ_ROWS)).astype(np.intp)
-        Xs = self.X[rows].astype(np.float64)
+        Xs, s = self.data.sample_rows(rows)
         if self.fit_intercept:
             Xs = np.column_stack([Xs, np.ones(len(rows))])
-        s = self.sample_weight[rows]
         if s.sum() <= 0:
             s = np.ones(len(rows))
         gram = (Xs * (s / s.sum())[:, None]).T @ Xs
@@ -161,8 +171,7 @@ class _Problem:
     def _trace(self) -> float:
         """``sum_i s_i ||x~_i||^2 / S``: the trace of the weighted Gram matrix, an
         upper bound of its largest eigenvalue (one read of X)."""
-        return (dense.weighted_sq_norm_sum(self.X, self.sample_weight)
-                / self.sample_weight.sum() + float(self.fit_intercept))
+        return self.data.sq_norm_sum() / self.data.weight_sum() + float(self.fit_intercept)
 
     def warn_divergence(self, learning_rate: float, epoch: int) -> None:
         warnings.warn(
@@ -194,14 +203,7 @@ class BinaryProblem(_Problem):
 
     def _pass(self, theta, out):
         w, b = self.split(theta)
-        dense.loss_grad(self.X, self.y, self.sample_weight, w, b[0], self.alpha,
-                        self.parallel, out)
-
-    def minibatch_epoch(self, theta, order, batch_size, learning_rate, out):
-        w, b = self.split(theta)
-        dense.minibatch_epoch(self.X, self.y, self.sample_weight, w, b, order,
-                              batch_size, learning_rate, self.alpha,
-                              self.fit_intercept, out)
+        self.data.binary_pass(w, b[0], self.alpha, out)
 
 
 @dataclass(frozen=True)
@@ -226,11 +228,4 @@ class MultinomialProblem(_Problem):
 
     def _pass(self, theta, out):
         W, b = self.split(theta)
-        multinomial.loss_grad(self.X, self.y, self.sample_weight, W, b, self.alpha,
-                              self.parallel, out)
-
-    def minibatch_epoch(self, theta, order, batch_size, learning_rate, out):
-        W, b = self.split(theta)
-        multinomial.minibatch_epoch(self.X, self.y, self.sample_weight, W, b, order,
-                                    batch_size, learning_rate, self.alpha,
-                                    self.fit_intercept, out)
+        self.data.multinomial_pass(W, b, self.alpha, out)

@@ -29,7 +29,7 @@ def sgd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
         raise ValueError("solver='sgd' takes no L1 penalty (l1_ratio > 0); use "
                          "solver='gd' or 'nesterov', which take proximal steps.")
     theta = np.array(theta0, dtype=np.float64)
-    n = problem.X.shape[0]
+    n = problem.n_samples
     out = np.empty(2)
     rows = []
     best = np.inf

@@ -1,0 +1,75 @@
+"""Dense in-memory arrays: the kernels read X in place, whole."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..kernels import dense, multinomial
+from .base import Source
+
+__all__ = ["PARALLEL_MIN_ELEMENTS", "InMemory"]
+
+# Below this many elements of X a pass takes microseconds and waking the thread
+# pool costs more than it saves; above it the parallel pass wins.
+PARALLEL_MIN_ELEMENTS = 1 << 17
+
+
+def use_threads(n_elements: int) -> bool:
+    """Whether a pass over this many elements should run on Numba's threads."""
+    return n_elements >= PARALLEL_MIN_ELEMENTS and numba.get_num_threads() > 1
+
+
+class InMemory(Source):
+    """A dense float32/float64 ``X`` (C- or F-contiguous, or an ``np.memmap``
+    small enough to read whole) with float64 ``y`` and ``sample_weight``."""
+
+    in_memory = True
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.n_samples, self.n_features = X.shape
+
+    @property
+    def parallel(self) -> bool:
+        # read at each pass: n_jobs may change Numba's thread count between fits
+        return use_threads(self.X.size)
+
+    def binary_sums(self, w, b, need_loss):
+        total = np.zeros(self.n_features + 5)
+        dense.add_partials(self.X, self.y, self.sample_weight, w, b, self.parallel,
+                           total, need_loss)
+        return total
+
+    def multinomial_sums(self, W, b):
+        total = np.zeros(W.size + W.shape[0] + 3)
+        multinomial.add_partials(self.X, self.y, self.sample_weight, W, b,
+                                 self.parallel, total)
+        return total
+
+    def binary_pass(self, w, b, alpha, out):
+        # one compiled call: the small problems' passes take microseconds
+        dense.loss_grad(self.X, self.y, self.sample_weight, w, b, alpha, self.parallel,
+                        out)
+
+    def multinomial_pass(self, W, b, alpha, out):
+        multinomial.loss_grad(self.X, self.y, self.sample_weight, W, b, alpha,
+                              self.parallel, out)
+
+    def sq_norm_sum(self):
+        return dense.weighted_sq_norm_sum(self.X, self.sample_weight)
+
+    def weight_sum(self):
+        return float(self.sample_weight.sum())
+
+    def sample_rows(self, rows):
+        return self.X[rows].astype(np.float64), self.sample_weight[rows]
+
+    def minibatch_epoch(self, W, b, order, batch_size, learning_rate, alpha,
+                        fit_intercept, out):
+        kernel = dense.minibatch_epoch if W.ndim == 1 else multinomial.minibatch_epoch
+        kernel(self.X, self.y, self.sample_weight, W, b, order, batch_size,
+               learning_rate, alpha, fit_intercept, out)
+
+    def describe(self):
+        return f"a dense {self.X.dtype} array"

@@ -1,0 +1,39 @@
+"""Logits of a fitted model for X wherever it lives (the prediction side of a source)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _mapping
+from ..kernels import dense, multinomial
+
+__all__ = ["decision_function"]
+
+
+def _dense_logits(X, coef, intercept, out) -> None:
+    if coef.shape[0] == 1:
+        dense.decision_function(X, coef[0], float(intercept[0]), out)
+    else:
+        multinomial.decision_function(X, coef, intercept, out)
+
+
+def decision_function(X, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """``X @ coef.T + intercept``: shape (n,) for one row of ``coef``, else (n, K).
+
+    Dense X is read in place (float32 is not copied); a memory-mapped X larger
+    than a chunk is read chunk by chunk with its pages released after each.
+    """
+    n = X.shape[0]
+    out = np.empty(n) if coef.shape[0] == 1 else np.empty((n, coef.shape[0]))
+    mm = _mapping.mapping_of(X)
+    if mm is None or X.nbytes <= _mapping.CHUNK_BYTES:
+        _dense_logits(X, coef, intercept, out)
+        return out
+    f = X.flags.f_contiguous and not X.flags.c_contiguous
+    for lo, hi in _mapping.row_chunks(n, X.shape[1] * X.itemsize):
+        try:
+            Xc = np.asfortranarray(X[lo:hi]) if f else X[lo:hi]
+            _dense_logits(Xc, coef, intercept, out[lo:hi])
+        finally:
+            _mapping.release(mm)
+    return out
