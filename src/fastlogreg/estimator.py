@@ -349,6 +349,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             if weight.shape != (n,):
                 raise ValueError(f"sample_weight must have shape ({n},); got "
                                  f"{weight.shape}.")
+        y, weight = y.rechunk((rows,)), weight.rechunk((rows,))  # chunked like X
         classes, bad_x, bad_w = dask.compute(
             da.unique(y), ~da.isfinite(X).all(),
             ~(da.isfinite(weight) & (weight >= 0)).all())

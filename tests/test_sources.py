@@ -1,0 +1,179 @@
+"""Sources: every kind of data gives the passes of the in-memory arrays.
+
+The memory-mapped source is compared bit for bit with the in-memory one (its
+chunks are whole blocks, so the sums are added in the same order); the peak
+RSS of a fit on a file shows the file never becomes resident.
+"""
+
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from fastlogreg import LogisticRegression, _mapping
+from fastlogreg.comparisons import make_case, make_multinomial_case
+from fastlogreg.solvers import BinaryProblem, MultinomialProblem
+from fastlogreg.sources import InMemory, Mapped, as_source
+
+
+def _to_file(tmp_path, X, mode="r"):
+    """``X`` written to a file and mapped back in ``mode`` (same layout)."""
+    order = "F" if X.flags.f_contiguous and not X.flags.c_contiguous else "C"
+    path = tmp_path / "X.bin"
+    out = np.memmap(path, dtype=X.dtype, mode="w+", shape=X.shape, order=order)
+    out[:] = X
+    out.flush()
+    del out
+    return np.memmap(path, dtype=X.dtype, mode=mode, shape=X.shape, order=order)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 64 KiB, so that a few-MB file is read in many chunks."""
+    monkeypatch.setattr(_mapping, "CHUNK_BYTES", 64 * 1024)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("n_features", [3, 40])
+def test_mapped_binary_pass_is_bitwise_in_memory(tmp_path, small_chunks, dtype, layout,
+                                                n_features):
+    case = make_case(20_011, n_features, dtype=np.dtype(dtype), layout=layout,
+                     weighted=True, alpha=0.3)
+    Xm = _to_file(tmp_path, case.X)
+    mapped = as_source(Xm, case.y, case.sample_weight)
+    memory = as_source(case.X, case.y, case.sample_weight)
+    assert isinstance(mapped, Mapped) and isinstance(memory, InMemory)
+    for need_loss in (True, False):
+        np.testing.assert_array_equal(mapped.binary_sums(case.w, case.b, need_loss),
+                                      memory.binary_sums(case.w, case.b, need_loss))
+    out_m, out_i = np.empty(n_features + 3), np.empty(n_features + 3)
+    mapped.binary_pass(case.w, case.b, case.alpha, out_m)
+    memory.binary_pass(case.w, case.b, case.alpha, out_i)
+    np.testing.assert_array_equal(out_m, out_i)
+    assert mapped.sq_norm_sum() == pytest.approx(memory.sq_norm_sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_mapped_multinomial_pass_is_bitwise_in_memory(tmp_path, small_chunks, layout):
+    case = make_multinomial_case(9_001, 12, 4, dtype=np.dtype(np.float32), layout=layout,
+                                 weighted=True)
+    Xm = _to_file(tmp_path, case.X)
+    mapped = as_source(Xm, case.y, case.sample_weight)
+    assert isinstance(mapped, Mapped)
+    np.testing.assert_array_equal(
+        mapped.multinomial_sums(case.w, case.b),
+        as_source(case.X, case.y, case.sample_weight).multinomial_sums(case.w, case.b))
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "gd", "nesterov"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_fit_on_a_mapped_file_is_the_in_memory_fit(tmp_path, small_chunks, solver,
+                                                   n_classes):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(6_000, 15, n_informative=6, n_classes=n_classes,
+                               random_state=1)
+    Xm = _to_file(tmp_path, X)
+    before = np.array(Xm)
+    kw = dict(solver=solver, max_iter=20, tol=1e-12)  # 20 iterations of each
+    with pytest.warns(ConvergenceWarning):
+        a = LogisticRegression(**kw).fit(Xm, y)
+    with pytest.warns(ConvergenceWarning):
+        b = LogisticRegression(**kw).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-12, atol=1e-14)
+    # gd's compiled epochs (in memory) fuse the update into an FMA that the
+    # per-epoch loop over a file does not: ulps apart, not bits
+    np.testing.assert_allclose(a.predict_proba(Xm), b.predict_proba(X), rtol=1e-12)
+    np.testing.assert_array_equal(np.asarray(Xm), before)  # the file is untouched
+
+
+def test_sgd_on_a_mapped_file_shuffles_within_chunks(tmp_path, small_chunks):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(6_000, 15, random_state=2)
+    model = LogisticRegression(solver="sgd", max_iter=20, random_state=0)
+    model.fit(_to_file(tmp_path, X), y)
+    reference = LogisticRegression().fit(X, y)
+    assert model.score(X, y) > reference.score(X, y) - 0.02
+
+
+def test_copy_on_write_maps_are_read_whole(tmp_path, small_chunks):
+    """A mode "c" map may hold the caller's unsaved changes in private pages,
+    which releasing would discard: it is read as an in-memory array."""
+    X = np.random.default_rng(0).standard_normal((5_000, 10))
+    Xc = _to_file(tmp_path, X, mode="c")
+    Xc[0, 0] = 42.0  # the caller's change, in memory only
+    y = (np.arange(5_000) % 2).astype(float)
+    assert isinstance(as_source(Xc, y, np.ones(5_000)), InMemory)
+    LogisticRegression(max_iter=5, tol=1e-2).fit(Xc, y)
+    assert Xc[0, 0] == 42.0
+
+
+def test_nan_in_the_last_chunk_of_a_file_is_reported(tmp_path, small_chunks):
+    X = np.random.default_rng(0).standard_normal((5_000, 10))
+    X[-1, -1] = np.nan
+    y = np.arange(5_000) % 2
+    with pytest.raises(ValueError, match="X contains NaN"):
+        LogisticRegression().fit(_to_file(tmp_path, X), y)
+
+
+@pytest.mark.slow
+def test_a_file_larger_than_a_chunk_never_becomes_resident(tmp_path):
+    """Peak RSS of a fit and a prediction on a 320 MB float32 file, read in
+    16 MiB chunks, grows by well under the file's size; the model equals the
+    in-memory fit."""
+    n, d = 800_000, 100
+    path = tmp_path / "X.npy"
+    X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, d))
+    rng = np.random.default_rng(0)
+    for lo in range(0, n, 100_000):
+        X[lo:lo + 100_000] = rng.standard_normal((100_000, d), dtype=np.float32)
+    X.flush()
+    del X
+    code = textwrap.dedent(f"""
+        import resource, warnings
+        import numpy as np
+        from fastlogreg import LogisticRegression, _mapping
+        _mapping.CHUNK_BYTES = 16 * 1024 * 1024
+        X = np.load({str(path)!r}, mmap_mode="r")
+        y = (np.arange(X.shape[0]) % 3 == 0).astype(int)
+        LogisticRegression(max_iter=2).fit(X[:2000].copy(), y[:2000])  # compile
+        def rss():
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        base = rss()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = LogisticRegression(max_iter=5).fit(X, y)
+        p = model.predict_proba(X)
+        grown = rss() - base - p.nbytes
+        np.save({str(tmp_path / "coef.npy")!r}, model.coef_)
+        print(grown / X.nbytes)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert float(out.stdout) < 0.25, out.stdout
+    X = np.load(path)
+    y = (np.arange(n) % 3 == 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = LogisticRegression(max_iter=5).fit(X, y)
+    np.testing.assert_array_equal(np.load(tmp_path / "coef.npy"), reference.coef_)
+
+
+def test_problems_take_a_source():
+    case = make_case(500, 4, weighted=True)
+    source = InMemory(case.X, case.y, case.sample_weight)
+    a = BinaryProblem(source, case.y, case.sample_weight, alpha=0.1)
+    b = BinaryProblem(case.X, case.y, case.sample_weight, alpha=0.1)
+    theta = np.r_[case.w, case.b]
+    np.testing.assert_array_equal(a.evaluate(theta), b.evaluate(theta))
+    assert a.data is source
+    m = make_multinomial_case(300, 4, 3)
+    p = MultinomialProblem(m.X, m.y, m.sample_weight, n_classes=3)
+    assert p.n_samples == 300 and p.n_params == 15
