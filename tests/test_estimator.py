@@ -425,3 +425,86 @@ def test_gd_divergence_warns_and_keeps_finite_weights():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model = LogisticRegression(solver="gd", learning_rate=1e150).fit(X * 1e150, y)
     assert np.isfinite(model.coef_).all()
+
+
+# --- partial_fit ---------------------------------------------------------------------
+
+def _stream_data(n_classes):
+    X, y = make_classification(600, 6, n_informative=4, n_classes=n_classes,
+                               random_state=4)
+    return X, np.asarray(["abc"[k] for k in y])  # string labels: classes map them
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_partial_fit_calls_are_minibatch_epochs_of_the_oracle(n_classes):
+    """Each call is one reference mini-batch epoch over the chunk, shuffled by
+    the model's own generator, with the penalty of all rows seen so far."""
+    X, labels = _stream_data(n_classes)
+    classes = np.array(list("abc"[:n_classes]))
+    weight = np.random.default_rng(1).uniform(0.5, 1.5, X.shape[0])
+    model = LogisticRegression(solver="sgd", learning_rate=0.05, batch_size=32, C=0.5,
+                               random_state=7)
+    rng = np.random.default_rng(7)
+    K = 1 if n_classes == 2 else n_classes
+    w, b = np.zeros((K, X.shape[1])), np.zeros(K)
+    seen = 0.0
+    for lo, hi in [(0, 250), (250, 600), (0, 250)]:
+        Xc, yc, sc = X[lo:hi], labels[lo:hi], weight[lo:hi]
+        model.partial_fit(Xc, yc, classes=classes, sample_weight=sc)
+        seen += sc.sum()
+        y_index = np.searchsorted(classes, yc).astype(float)
+        order = rng.permutation(hi - lo)
+        if n_classes == 2:
+            w1, b1, _, _ = ref.minibatch_epoch(
+                Xc, y_index, w[0], b[0], order, 32, 0.05, alpha=1 / (0.5 * seen),
+                sample_weight=sc)
+            w, b = w1[None, :], np.atleast_1d(b1)
+        else:
+            w, b, _, _ = ref.minibatch_epoch(
+                Xc, y_index, w, b, order, 32, 0.05, alpha=1 / (0.5 * seen),
+                sample_weight=sc)
+        np.testing.assert_allclose(model.coef_, w, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(model.intercept_, b, rtol=1e-10, atol=1e-13)
+    assert model.n_iter_[0] == 3
+    np.testing.assert_array_equal(model.classes_, classes)
+
+
+def test_partial_fit_over_a_stream_approaches_fit():
+    X, y = make_classification(4_000, 10, random_state=5)
+    model = LogisticRegression(solver="sgd", schedule="invscaling", random_state=0)
+    for _ in range(20):
+        for lo in range(0, 4_000, 1_000):
+            model.partial_fit(X[lo:lo + 1_000], y[lo:lo + 1_000], classes=[0, 1])
+    full = LogisticRegression(C=1 / 20).fit(X, y)  # 20 passes: S_seen = 20 S
+    from sklearn.metrics import log_loss
+
+    assert log_loss(y, model.predict_proba(X)) < 1.02 * log_loss(y, full.predict_proba(X))
+
+
+def test_partial_fit_continues_a_fitted_model():
+    X, y = make_classification(500, 5, random_state=6)
+    model = LogisticRegression(solver="sgd", max_iter=5, random_state=0).fit(X, y)
+    before = model.coef_.copy()
+    model.partial_fit(X, y)  # classes known from fit
+    assert not np.array_equal(model.coef_, before)
+    assert np.abs(model.coef_ - before).max() < 0.5 * np.abs(before).max()
+
+
+def test_partial_fit_errors():
+    X, y = make_classification(100, 4, random_state=0)
+    sgd = LogisticRegression(solver="sgd")
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        sgd.partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"y holds labels not in classes: \[1\]"):
+        LogisticRegression(solver="sgd").partial_fit(X, y, classes=[0, 2])
+    with pytest.raises(ValueError, match="at least 2 labels"):
+        LogisticRegression(solver="sgd").partial_fit(X, y * 0, classes=[0])
+    with pytest.raises(ValueError, match="class_weight='balanced'.*partial_fit"):
+        LogisticRegression(solver="sgd", class_weight="balanced").partial_fit(
+            X, y, classes=[0, 1])
+    sgd.partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="differs from the classes"):
+        sgd.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="features"):
+        sgd.partial_fit(X[:, :3], y)
+    assert not hasattr(LogisticRegression(solver="lbfgs"), "partial_fit")
