@@ -34,6 +34,23 @@ def assert_unchanged(before: dict, after: dict) -> None:
         np.testing.assert_array_equal(after[key], value, err_msg=f"{key} was modified")
 
 
+# Peak resident memory of a region of code, for the child processes of the
+# memory tests. ru_maxrss cannot serve: it keeps the peak of Numba's compiler,
+# hundreds of MB, which would hide what the region allocates. Writing 5 to
+# /proc/self/clear_refs resets the kernel's peak (VmHWM) to the current RSS.
+PEAK_RSS = """
+def _status(key):
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith(key))
+def reset_peak():
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return _status("VmRSS:")
+def peak():
+    return _status("VmHWM:")
+"""
+
+
 def rss_growth(dtype: str, layout: str, warm: str, work: str) -> float:
     """Peak-RSS growth of ``work`` over the size of X, in a fresh process.
 
@@ -42,8 +59,8 @@ def rss_growth(dtype: str, layout: str, warm: str, work: str) -> float:
     (200,000 x 100, ``dtype``, directly in ``layout``: no temporary copy) and
     ``y``, and measures how far its peak RSS rises while ``work`` runs.
     """
-    code = textwrap.dedent(f"""
-        import resource, warnings
+    code = PEAK_RSS + textwrap.dedent(f"""
+        import warnings
         import numpy as np
         import fastlogreg
         from fastlogreg import LogisticRegression
@@ -57,9 +74,9 @@ def rss_growth(dtype: str, layout: str, warm: str, work: str) -> float:
         {warm}
         X = make(200_000)
         y = (X[:, 0] > 0).astype(int)
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        base = reset_peak()
         {work}
-        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+        grown = peak() - base
         print(grown / X.nbytes)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
