@@ -4,6 +4,7 @@ speed is judged by the scripts and asv, never by tests)."""
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
@@ -11,11 +12,28 @@ sys.path.insert(0, str(SCRIPTS))
 
 import bandwidth  # noqa: E402
 import compare  # noqa: E402
+import sparse_bandwidth  # noqa: E402
 
 
 def test_bandwidth_is_a_positive_rate():
     gbs = bandwidth.measure_bandwidth(bandwidth.make_array(16), repeats=2)
     assert 0.0 < gbs < 1e4
+
+
+def test_sparse_bandwidth_prints_its_row(capsys):
+    result = sparse_bandwidth.main(["--n", "3000", "--d", "500", "--density", "0.02",
+                                    "--repeats", "1", "--mib", "16"])
+    out = capsys.readouterr().out
+    assert "| 3,000 x 500, density 0.02, float64 / int32 | 30,000 |" in out
+    assert result["bytes"] == 30_000 * 12 + 3001 * 4
+    assert result["ratio"] > 0
+
+
+def test_sparse_bandwidth_builds_canonical_rows():
+    data, indices, indptr = sparse_bandwidth.make_csr(50, 1003, 0.03)
+    rows = indices.reshape(50, 30)
+    assert np.all(np.diff(rows, axis=1) > 0) and rows.min() >= 0 and rows.max() < 1003
+    assert indptr[-1] == data.shape[0] == 1500 and indices.dtype == np.int32
 
 
 @pytest.mark.slow

@@ -1,0 +1,488 @@
+"""Fused passes over CSR ``X``, given as its three arrays.
+
+``X`` (n_samples x n_features) is passed as ``data`` (float32 or float64),
+``indices`` and ``indptr`` (int32 or int64, one dtype for both, as scipy.sparse
+makes them), exactly as a ``scipy.sparse.csr_matrix`` holds them: read in
+place, never copied. Indices within a row may be in any order; a row must not
+repeat a column (scipy's canonical form: ``X.sum_duplicates()``), although
+only :func:`weighted_sq_norm_sum` would notice. ``y``, the sample weights
+``sw``, ``w``/``W`` and ``b`` are float64 and everything accumulates in
+float64, so float32 data lose nothing but their own rounding. Like every
+kernel: no validation, no Python objects; callers pass validated arrays
+(indices in ``[0, n_features)``, ``sw >= 0`` with a positive sum).
+
+Output conventions are those of the dense kernels. :func:`binary_partials`
+*adds* the unnormalised sums of a pass into ``total`` (length ``d + 5``), in
+the column layout of :mod:`.dense`'s block partials::
+
+    total[:d]   sum_i r_i x_i      r_i = s_i (sigmoid(z_i) - y_i)
+    total[d]    sum_i r_i          total[d+3]  sum_i s_i
+    total[d+1]  sum_i s_i loss_i   total[d+4]  sum_i 0 * z_i (finiteness probe)
+    total[d+2]  sum_i s_i hit_i    (hit: sigmoid(z_i) > 0.5 == (y_i == 1))
+
+and :func:`multinomial_partials` into ``total`` of length ``K*d + K + 3`` in
+:mod:`.multinomial`'s layout (``[k*d + j]`` gradient, ``[K*d + k]`` intercept
+gradient, then loss, hits, weight). The per-row arithmetic is the dense
+kernels' own: :func:`.dense._residuals` (vectorised ``exp_nonpos`` /
+``log1p_unit`` sigmoid and loss) and :func:`.multinomial._softmax_inplace`.
+
+Determinism: rows are cut into fixed blocks of about equal work
+(:func:`block_bounds`: nonzeros plus a per-row cost), chosen from ``indptr``
+and the width of a partial row only, never from the thread count. Each block
+sums into its own partials row in one fixed order; the rows are added to
+``total`` in block order (in parallel over column slices, which does not
+change any column's order). The serial and the parallel (``prange``) pass
+give bit-for-bit the same result for any number of threads
+(``tests/test_kernels_sparse.py::test_bitwise_across_threads``).
+
+Measured on the 2-core Zen 4 machine of the README (1,000,000 x 10,000 at 1%
+density, float64 data, int32 indices), ``scripts/sparse_bandwidth.py`` gives
+the epoch against the read bandwidth of the same run.
+"""
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from ._math import DENSE_JIT as JIT
+from .dense import _EXTRA, _residuals
+from .multinomial import _softmax_inplace
+
+# DENSE_JIT (NumPy's error model) for every kernel here, as in dense.py: the
+# per-group residual loop must vectorise, and the only divisions are by
+# 1 + e >= 1, a softmax sum >= 1 and the validated, positive weight sum.
+
+_M_EXTRA = 3  # multinomial: loss, hits, weight after the K*d + K gradient entries
+
+# --- blocks ----------------------------------------------------------------------
+# A block's work is its nonzeros plus ROW_WORK per row: a row costs its
+# sigmoid, two loop setups and a partial vector reduction besides its nonzeros
+# (measured serially from memory, d = 10,000: 31 ns a row of 10 nonzeros, 155 ns
+# a row of 100, so about 15 ns fixed, the cost of about 10 nonzeros; 4 keeps
+# rows of all-zero or few nonzeros from piling into one block without
+# splitting ordinary rows' blocks much).
+ROW_WORK = 4
+# Work per block: at least BLOCK_WORK and at least WIDTH_WORK partial-row
+# widths, so that zeroing a block's partials row and adding it to the total
+# (2 x width x 8 bytes) stay about 2% of reading its nonzeros (12 bytes each
+# for float64 data and int32 indices), and the partials array about 1% of X.
+# At 1,000,000 x 10,000 and 1% density: 1,049,000 nonzeros a block (BLOCK_WORK
+# wins over 64 x 10,005), 111 blocks, 8.9 MB of partials. Many more blocks
+# than threads, so the static prange split is balanced.
+BLOCK_WORK = 1 << 20
+WIDTH_WORK = 64
+# Rows per group inside a block: their logits are computed first (one gather
+# per nonzero), then their residuals in one vectorised loop (dense._residuals),
+# then their gradient (one scatter-add per nonzero) re-reads the group's
+# nonzeros from L2. 64 rows of 100 nonzeros are 77 KB of data and indices:
+# serially, 1,000,000-row X at d = 10,000 (ns per nonzero, rows of 30 / 100):
+# G = 4 2.07 / 1.78, G = 8 1.82 / 1.72, G = 16 1.99 / 1.77, G = 64 1.68 / 1.66
+# (256 no better). Interleaving w with the accumulator (w_j and acc_j on one
+# cache line, so the scatter hits the lines the gather brought) was slower at
+# every G (2.0 - 2.4).
+GROUP_ROWS = 64
+# Software prefetch of data and indices this many nonzeros ahead, into L2
+# (prefetcht1), one prefetch per cache line. The hardware prefetcher alone
+# left the stream uncovered while the random w / accumulator accesses missed
+# L1: serial, rows of 100, 183 -> 155 ns a row; into L1 (prefetcht0) or
+# non-temporal it gained nothing. 1,024 to 16,384 ahead all measure alike.
+PREFETCH_AHEAD = 4096
+# Columns per slice of the parallel reduction of the partials (16 KB of total).
+REDUCE_COLUMNS = 2048
+
+
+@intrinsic
+def _prefetch_l2(typingctx, arr, i):
+    """Hint the cache line of ``arr[i]`` into L2 (``llvm.prefetch``, locality 2).
+
+    A prefetch never faults, but ``i`` is kept inside the array anyway.
+    """
+    sig = types.void(arr, types.intp)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]],
+                                       wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        # (address, read, locality 2 = L2, data cache)
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(2), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(**JIT)
+def block_bounds(indptr, width):
+    """Row boundaries of the blocks of a pass with partial rows of ``width``.
+
+    Block ``k`` holds rows ``bounds[k]:bounds[k + 1]``; boundaries fall where the
+    work ``nnz_before(i) + ROW_WORK * i`` crosses multiples of the block size
+    (binary search: O(blocks x log n), not a sweep of ``indptr``). They depend
+    on ``indptr`` and ``width`` only. A row longer than a block makes the next
+    block(s) empty, which is harmless.
+    """
+    n = indptr.shape[0] - 1
+    base = np.int64(indptr[0])
+    size = max(BLOCK_WORK, WIDTH_WORK * width)
+    work = np.int64(indptr[n]) - base + ROW_WORK * n
+    nb = max(1, (work + size - 1) // size)
+    bounds = np.empty(nb + 1, np.int64)
+    bounds[0] = 0
+    for k in range(1, nb):
+        target = k * size
+        lo = 0
+        hi = n
+        while lo < hi:  # first row i with work(i) >= target
+            mid = (lo + hi) >> 1
+            if np.int64(indptr[mid]) - base + ROW_WORK * mid < target:
+                lo = mid + 1
+            else:
+                hi = mid
+        bounds[k] = lo
+    bounds[nb] = n
+    return bounds
+
+
+# --- the per-row loops --------------------------------------------------------------
+# Nonzeros are addressed through unsigned positions (np.uintp): a signed index
+# keeps Numba's negative-index wrap-around test in the loop. No array views
+# are made per row either: each view of a shared array is an atomic reference
+# count update, and two threads updating the same count serialise.
+
+@njit(**JIT)
+def _prefetch(data, indices, pf_data, pf_indices, upto):
+    """Prefetch data and indices up to position ``upto``; return the new marks."""
+    upto = min(upto, data.shape[0])
+    while pf_data < upto:
+        _prefetch_l2(data, pf_data)
+        pf_data += 64 // data.itemsize
+    while pf_indices < upto:
+        _prefetch_l2(indices, pf_indices)
+        pf_indices += 64 // indices.itemsize
+    return pf_data, pf_indices
+
+
+@njit(**JIT)
+def _dot(data, indices, start, end, w):
+    # reassoc: LLVM vectorises this with AVX-512 gathers (vgatherdpd), four
+    # accumulators of eight. Written as four scalar chains without reassoc it
+    # was 5-10% slower (in L2 and from memory).
+    s = 0.0
+    for p in range(np.uintp(start), np.uintp(end)):
+        s += data[p] * w[np.uintp(indices[p])]
+    return s
+
+
+@njit(**JIT)
+def _dot_row(data, indices, start, end, W, k):
+    s = 0.0
+    for p in range(np.uintp(start), np.uintp(end)):
+        s += data[p] * W[k, np.uintp(indices[p])]
+    return s
+
+
+@njit(**JIT)
+def _scatter(data, indices, start, end, r, acc, offset):
+    # Scalar: a vectorised scatter-add would need rows free of repeated
+    # columns, which LLVM cannot know. Unrolled eight times by LLVM; four
+    # instructions a nonzero. ``offset`` selects a class's gradient (K*d layout).
+    off = np.uintp(offset)
+    for p in range(np.uintp(start), np.uintp(end)):
+        acc[off + np.uintp(indices[p])] += r * data[p]
+
+
+# --- binary ------------------------------------------------------------------------
+
+@njit(**JIT)
+def _binary_block(data, indices, indptr, y, sw, w, b, lo, hi, z, yb, sb, extra, acc,
+                  need_loss):
+    """Add rows ``lo:hi`` into ``acc`` (d + 5): logits of a group of rows, their
+    residuals in one vectorised loop, then their gradient.
+
+    ``z``, ``yb``, ``sb`` (GROUP_ROWS) and ``extra`` (5) are the block's own
+    scratch: the residual loop's sums go to ``extra``, not to ``acc``, a view
+    of the shared partials whose reference count two threads would otherwise
+    update (atomically, on one cache line) around every group.
+    """
+    d = w.shape[0]
+    extra[:] = 0.0
+    pf_data = indptr[lo] + PREFETCH_AHEAD
+    pf_indices = pf_data
+    for g in range(lo, hi, GROUP_ROWS):
+        m = min(hi, g + GROUP_ROWS) - g
+        for t in range(m):
+            i = g + t
+            start = indptr[i]
+            end = indptr[i + 1]
+            pf_data, pf_indices = _prefetch(data, indices, pf_data, pf_indices,
+                                            end + PREFETCH_AHEAD)
+            z[t] = _dot(data, indices, start, end, w) + b
+            yb[t] = y[i]
+            sb[t] = sw[i]
+        _residuals(z, yb, sb, m, need_loss, extra, 0)
+        for t in range(m):
+            _scatter(data, indices, indptr[g + t], indptr[g + t + 1], z[t], acc, 0)
+    for j in range(_EXTRA):
+        acc[d + j] += extra[j]
+
+
+@njit(**JIT)
+def _binary_serial(data, indices, indptr, y, sw, w, b, bounds, total, need_loss):
+    acc = np.empty(total.shape[0])
+    z = np.empty(GROUP_ROWS)
+    yb = np.empty(GROUP_ROWS)
+    sb = np.empty(GROUP_ROWS)
+    extra = np.empty(_EXTRA)
+    for k in range(bounds.shape[0] - 1):
+        acc[:] = 0.0
+        _binary_block(data, indices, indptr, y, sw, w, b, bounds[k], bounds[k + 1], z, yb,
+                      sb, extra, acc, need_loss)
+        total += acc
+
+
+@njit(parallel=True, **JIT)
+def _binary_parallel(data, indices, indptr, y, sw, w, b, bounds, partials, need_loss):
+    # One prange over all blocks. Blocks in waves of 16, reduced after each
+    # wave (partials that stay in cache), were as fast on an idle machine and
+    # up to 10x slower on a busy one: each wave waits for its slowest thread.
+    for k in prange(bounds.shape[0] - 1):
+        acc = partials[k]
+        acc[:] = 0.0
+        z = np.empty(GROUP_ROWS)
+        yb = np.empty(GROUP_ROWS)
+        sb = np.empty(GROUP_ROWS)
+        extra = np.empty(_EXTRA)
+        _binary_block(data, indices, indptr, y, sw, w, b, bounds[k], bounds[k + 1], z, yb,
+                      sb, extra, acc, need_loss)
+
+
+@njit(parallel=True, **JIT)
+def _reduce_parallel(partials, total):
+    """``total += partials[0]; total += partials[1]; ...``, in parallel over
+    column slices: each column still adds the blocks in block order."""
+    width = total.shape[0]
+    for c in prange((width + REDUCE_COLUMNS - 1) // REDUCE_COLUMNS):
+        lo = c * REDUCE_COLUMNS
+        hi = min(width, lo + REDUCE_COLUMNS)
+        for k in range(partials.shape[0]):
+            for j in range(lo, hi):
+                total[j] += partials[k, j]
+
+
+@njit(**JIT)
+def binary_partials(data, indices, indptr, y, sw, w, b, parallel, total, need_loss):
+    """One fused read of CSR ``X`` at ``(w, b)``: add the pass's sums into ``total``.
+
+    ``total`` (float64, ``d + 5``) receives the layout of the module docstring.
+    Without ``need_loss`` the loss column gets 0 added (its ``log1p`` is the
+    one part the gradient does not need). Bit-for-bit the same with
+    ``parallel`` true or false and any thread count.
+    """
+    bounds = block_bounds(indptr, total.shape[0])
+    if parallel:
+        partials = np.empty((bounds.shape[0] - 1, total.shape[0]))
+        _binary_parallel(data, indices, indptr, y, sw, w, b, bounds, partials, need_loss)
+        _reduce_parallel(partials, total)
+    else:
+        _binary_serial(data, indices, indptr, y, sw, w, b, bounds, total, need_loss)
+
+
+# --- multinomial -----------------------------------------------------------------------
+
+@njit(**JIT)
+def _multinomial_rows(data, indices, indptr, y, sw, W, b, rows, p, acc):
+    """Add the rows ``rows`` (an index array or range) into ``acc`` (K*d + K + 3).
+
+    Per row: K gathers over its nonzeros (in L1 after the first) for the
+    logits, the softmax in place, then K scatter-adds.
+    """
+    K, d = W.shape
+    base = K * d
+    for i in rows:
+        start = indptr[i]
+        end = indptr[i + 1]
+        for k in range(K):
+            p[k] = _dot_row(data, indices, start, end, W, k) + b[k]
+        yi = int(y[i])
+        loss, hit = _softmax_inplace(p, yi)
+        s = sw[i]
+        for k in range(K):
+            r = s * (p[k] - (1.0 if k == yi else 0.0))
+            acc[base + k] += r
+            _scatter(data, indices, start, end, r, acc, k * d)
+        acc[base + K] += s * loss
+        if hit:
+            acc[base + K + 1] += s
+        acc[base + K + 2] += s
+
+
+@njit(**JIT)
+def _multinomial_serial(data, indices, indptr, y, sw, W, b, bounds, total):
+    acc = np.empty(total.shape[0])
+    p = np.empty(W.shape[0])
+    for k in range(bounds.shape[0] - 1):
+        acc[:] = 0.0
+        _multinomial_rows(data, indices, indptr, y, sw, W, b,
+                          range(bounds[k], bounds[k + 1]), p, acc)
+        total += acc
+
+
+@njit(parallel=True, **JIT)
+def _multinomial_parallel(data, indices, indptr, y, sw, W, b, bounds, partials):
+    for k in prange(bounds.shape[0] - 1):
+        acc = partials[k]
+        acc[:] = 0.0
+        p = np.empty(W.shape[0])
+        _multinomial_rows(data, indices, indptr, y, sw, W, b,
+                          range(bounds[k], bounds[k + 1]), p, acc)
+
+
+@njit(**JIT)
+def multinomial_partials(data, indices, indptr, y, sw, W, b, parallel, total):
+    """One fused softmax read of CSR ``X`` for all ``K`` classes: add the sums
+    into ``total`` (``K*d + K + 3``, :mod:`.multinomial`'s layout, unnormalised).
+
+    ``y`` holds class indices ``0..K-1`` as float64. Bit-for-bit the same with
+    ``parallel`` true or false and any thread count.
+    """
+    bounds = block_bounds(indptr, total.shape[0])
+    if parallel:
+        partials = np.empty((bounds.shape[0] - 1, total.shape[0]))
+        _multinomial_parallel(data, indices, indptr, y, sw, W, b, bounds, partials)
+        _reduce_parallel(partials, total)
+    else:
+        _multinomial_serial(data, indices, indptr, y, sw, W, b, bounds, total)
+
+
+# --- mini-batch epochs ---------------------------------------------------------------
+
+@njit(**JIT)
+def _weight_sum(sw):
+    S = 0.0
+    for i in range(sw.shape[0]):
+        S += sw[i]
+    return S
+
+
+@njit(**JIT)
+def binary_minibatch_epoch(data, indices, indptr, y, sw, w, b, order, batch_size,
+                           learning_rate, alpha, fit_intercept, out):
+    """One fused mini-batch epoch over rows ``order`` (``dense.minibatch_epoch``'s
+    arguments and semantics, CSR ``X``).
+
+    Batch rows are read in place by index (no gather of X). Each batch's
+    gradient is divided by the expected batch weight ``S nb / n`` (see
+    :func:`fastlogreg.reference.minibatch_epoch`); ``w`` and ``b[0]`` are
+    updated in place after each batch, the L2 term ``alpha w`` densely;
+    ``out[0]`` and ``out[1]`` receive the loss and accuracy along the way.
+    """
+    n = indptr.shape[0] - 1
+    d = w.shape[0]
+    z = np.empty(batch_size)
+    yb = np.empty(batch_size)
+    sb = np.empty(batch_size)
+    acc = np.zeros(d + _EXTRA)
+    S = _weight_sum(sw)
+    total_loss = 0.0
+    total_hits = 0.0
+    m = order.shape[0]
+    for first in range(0, m, batch_size):
+        nb = min(m, first + batch_size) - first
+        for t in range(nb):
+            i = order[first + t]
+            z[t] = _dot(data, indices, indptr[i], indptr[i + 1], w) + b[0]
+            yb[t] = y[i]
+            sb[t] = sw[i]
+        _residuals(z, yb, sb, nb, True, acc, d)
+        for t in range(nb):
+            i = order[first + t]
+            _scatter(data, indices, indptr[i], indptr[i + 1], z[t], acc, 0)
+        scale = S * nb / n
+        # One O(d) sweep per batch: the penalty's norm at w_B, the update, and
+        # the zeroing of the accumulator for the next batch.
+        sq = 0.0
+        for j in range(d):
+            wj = w[j]
+            sq += wj * wj
+            w[j] = wj - learning_rate * (acc[j] / scale + alpha * wj)
+            acc[j] = 0.0
+        total_loss += acc[d + 1] / S + nb / m * 0.5 * alpha * sq
+        total_hits += acc[d + 2] / S
+        if fit_intercept:
+            b[0] -= learning_rate * acc[d] / scale
+        acc[d:] = 0.0
+    out[0] = total_loss
+    out[1] = total_hits
+
+
+@njit(**JIT)
+def multinomial_minibatch_epoch(data, indices, indptr, y, sw, W, b, order, batch_size,
+                                learning_rate, alpha, fit_intercept, out):
+    """One fused softmax mini-batch epoch over rows ``order`` (see
+    :func:`binary_minibatch_epoch` and ``multinomial.minibatch_epoch``); ``W``
+    (K, d) and ``b`` (K,) are updated in place."""
+    n = indptr.shape[0] - 1
+    K, d = W.shape
+    base = K * d
+    acc = np.zeros(base + K + _M_EXTRA)
+    p = np.empty(K)
+    S = _weight_sum(sw)
+    total_loss = 0.0
+    total_hits = 0.0
+    m = order.shape[0]
+    for first in range(0, m, batch_size):
+        nb = min(m, first + batch_size) - first
+        _multinomial_rows(data, indices, indptr, y, sw, W, b, order[first:first + nb], p,
+                          acc)
+        scale = S * nb / n
+        sq = 0.0
+        for k in range(K):
+            for j in range(d):
+                wkj = W[k, j]
+                sq += wkj * wkj
+                W[k, j] = wkj - learning_rate * (acc[k * d + j] / scale + alpha * wkj)
+                acc[k * d + j] = 0.0
+        total_loss += acc[base + K] / S + nb / m * 0.5 * alpha * sq
+        total_hits += acc[base + K + 1] / S
+        if fit_intercept:
+            for k in range(K):
+                b[k] -= learning_rate * acc[base + k] / scale
+        acc[base:] = 0.0
+    out[0] = total_loss
+    out[1] = total_hits
+
+
+# --- predictions and bounds -------------------------------------------------------------
+
+@njit(parallel=True, **JIT)
+def decision_function(data, indices, indptr, w, b, out):
+    """``out[i] = X[i] . w + b`` for CSR ``X``, in parallel over rows."""
+    for i in prange(indptr.shape[0] - 1):
+        out[i] = _dot(data, indices, indptr[i], indptr[i + 1], w) + b
+
+
+@njit(parallel=True, **JIT)
+def multinomial_decision_function(data, indices, indptr, W, b, out):
+    """``out[i, k] = X[i] . W[k] + b[k]`` for CSR ``X``, in parallel over rows."""
+    for i in prange(indptr.shape[0] - 1):
+        for k in range(W.shape[0]):
+            out[i, k] = _dot_row(data, indices, indptr[i], indptr[i + 1], W, k) + b[k]
+
+
+@njit(**JIT)
+def weighted_sq_norm_sum(data, indptr, sw):
+    """``sum_i sw[i] * ||X[i]||^2`` for CSR ``X`` (rows without repeated columns)."""
+    total = 0.0
+    for i in range(indptr.shape[0] - 1):
+        t = 0.0
+        for p in range(np.uintp(indptr[i]), np.uintp(indptr[i + 1])):
+            x = np.float64(data[p])  # float32 squares would round in float32
+            t += x * x
+        total += sw[i] * t
+    return total

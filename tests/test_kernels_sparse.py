@@ -1,0 +1,441 @@
+"""The CSR kernels (``fastlogreg.kernels.sparse``) against the NumPy oracle on
+``X.toarray()``: the same data, the repository's tolerance (``RTOL``)."""
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from fastlogreg import reference as ref
+from fastlogreg.comparisons import RTOL, max_rel_error
+from fastlogreg.kernels import sparse
+
+# Every kernel compiles once per (data dtype, index dtype) it meets, the
+# binary pass in about 5 s cold (serial, parallel and reduction). Two pairs
+# cover both data and both index dtypes; cold compilation is still most of
+# this file's run time.
+TYPES = [(np.float64, np.int32), (np.float32, np.int64)]
+# (n_samples, n_features, density): n = 1, d = 1, a dense-ish and a sparse case
+SHAPES = [(1, 1, 1.0), (1, 6, 0.5), (2, 1, 0.5), (7, 3, 0.4), (300, 1, 0.3),
+          (1000, 257, 0.05), (3001, 40, 0.2)]
+OPTIONS = {
+    "plain": dict(weighted=False, alpha=0.0),
+    "weights+l2": dict(weighted=True, alpha=0.1),
+}
+
+
+def _type_id(types):
+    return f"{np.dtype(types[0]).name}-{np.dtype(types[1]).name}"
+
+
+@dataclass
+class CSRCase:
+    """CSR arrays, the same matrix dense (float64), and a binary and a softmax problem."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    dense: np.ndarray
+    y: np.ndarray
+    sw: np.ndarray
+    w: np.ndarray
+    b: float
+    yk: np.ndarray
+    W: np.ndarray
+    bk: np.ndarray
+    order: np.ndarray
+    alpha: float = 0.0
+
+    @property
+    def arrays(self):
+        return self.data, self.indices, self.indptr
+
+
+def make_csr_case(n, d, density=0.3, *, dtype=np.float64, index_dtype=np.int32,
+                  weighted=False, alpha=0.0, scale=1.0, n_classes=3, seed=0,
+                  shuffle=True) -> CSRCase:
+    """A random CSR matrix with rows of no nonzeros (every fourth), an all-zero
+    column (the middle one, when d > 1) and, with ``shuffle``, the indices of
+    each row in random order; weights (when ``weighted``) include zeros."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n, d)) < density
+    if n > 1:
+        mask[1::4] = False
+    if d > 1:
+        mask[:, d // 2] = False
+    X = np.where(mask, rng.standard_normal((n, d)) * scale, 0.0).astype(dtype)
+    A = sp.csr_matrix(X)
+    data, indices = A.data.copy(), A.indices.astype(index_dtype)
+    indptr = A.indptr.astype(index_dtype)
+    if shuffle:
+        for i in range(n):
+            lo, hi = indptr[i], indptr[i + 1]
+            perm = lo + rng.permutation(hi - lo)
+            data[lo:hi], indices[lo:hi] = data[perm], indices[perm]
+    y = (rng.random(n) < 0.5).astype(np.float64)
+    if weighted:
+        sw = rng.uniform(0.0, 2.0, n)
+        sw[::5] = 0.0
+        if sw.sum() == 0:
+            sw[-1] = 1.0
+    else:
+        sw = np.ones(n)
+    yk = rng.integers(0, n_classes, n).astype(np.float64)
+    return CSRCase(data, indices, indptr, X.astype(np.float64), y, sw,
+                   rng.standard_normal(d) * 0.5, 0.1, yk,
+                   rng.standard_normal((n_classes, d)) * 0.5,
+                   rng.standard_normal(n_classes) * 0.1, rng.permutation(n), alpha)
+
+
+# --- fast and oracle, as dicts of named outputs (the registry's convention) ------
+
+def _binary_fast(c: CSRCase, parallel: bool, need_loss: bool = True) -> dict:
+    d = c.w.shape[0]
+    total = np.zeros(d + 5)
+    sparse.binary_partials(*c.arrays, c.y, c.sw, c.w, c.b, parallel, total, need_loss)
+    S = c.sw.sum()
+    return {"loss": np.array([total[d + 1] / S + 0.5 * c.alpha * c.w @ c.w]),
+            "dw": total[:d] / S + c.alpha * c.w, "db": total[d:d + 1] / S,
+            "accuracy": total[d + 2:d + 3] / S, "weight": total[d + 3:d + 4],
+            "probe": total[d + 4:d + 5]}
+
+
+def _binary_oracle(c: CSRCase) -> dict:
+    J, dw, db = ref.loss_and_gradient(c.dense, c.y, c.w, c.b, alpha=c.alpha,
+                                      sample_weight=c.sw)
+    _, acc = ref.evaluate(c.dense, c.y, c.w, c.b, sample_weight=c.sw)
+    return {"loss": np.array([J]), "dw": dw, "db": np.array([db]),
+            "accuracy": np.array([acc]), "weight": np.array([c.sw.sum()])}
+
+
+def _multi_fast(c: CSRCase, parallel: bool) -> dict:
+    K, d = c.W.shape
+    total = np.zeros(K * d + K + 3)
+    sparse.multinomial_partials(*c.arrays, c.yk, c.sw, c.W, c.bk, parallel, total)
+    S = c.sw.sum()
+    return {"dW": total[:K * d].reshape(K, d) / S + c.alpha * c.W,
+            "db": total[K * d:K * d + K] / S,
+            "loss": np.array([total[K * d + K] / S + 0.5 * c.alpha * np.sum(c.W * c.W)]),
+            "accuracy": total[K * d + K + 1:K * d + K + 2] / S,
+            "weight": total[K * d + K + 2:]}
+
+
+def _multi_oracle(c: CSRCase) -> dict:
+    J, dW, db = ref.multinomial_loss_and_gradient(c.dense, c.yk, c.W, c.bk, alpha=c.alpha,
+                                                  sample_weight=c.sw)
+    _, acc = ref.multinomial_evaluate(c.dense, c.yk, c.W, c.bk, sample_weight=c.sw)
+    return {"dW": dW, "db": db, "loss": np.array([J]), "accuracy": np.array([acc]),
+            "weight": np.array([c.sw.sum()])}
+
+
+def _minibatch_fast(c: CSRCase, batch_size: int, multinomial: bool,
+                    fit_intercept: bool = True, lr: float = 0.1) -> dict:
+    out = np.empty(2)
+    if multinomial:
+        W, b = c.W.copy(), c.bk.copy()
+        sparse.multinomial_minibatch_epoch(*c.arrays, c.yk, c.sw, W, b, c.order,
+                                           batch_size, lr, c.alpha, fit_intercept, out)
+    else:
+        W, b = c.w.copy(), np.array([c.b])
+        sparse.binary_minibatch_epoch(*c.arrays, c.y, c.sw, W, b, c.order, batch_size, lr,
+                                      c.alpha, fit_intercept, out)
+    return {"w": W, "b": b, "loss": out[:1], "accuracy": out[1:]}
+
+
+def _minibatch_oracle(c: CSRCase, batch_size: int, multinomial: bool,
+                      fit_intercept: bool = True, lr: float = 0.1) -> dict:
+    y, w, b = (c.yk, c.W, c.bk) if multinomial else (c.y, c.w, c.b)
+    w, b, J, acc = ref.minibatch_epoch(c.dense, y, w, b, c.order, batch_size, lr,
+                                       alpha=c.alpha, sample_weight=c.sw,
+                                       fit_intercept=fit_intercept)
+    return {"w": w, "b": np.atleast_1d(b), "loss": np.array([J]),
+            "accuracy": np.array([acc])}
+
+
+def _assert_close(fast: dict, oracle: dict, what: str, dtype=np.float64) -> None:
+    err = max_rel_error(fast, oracle)
+    assert err <= RTOL[np.dtype(dtype)], f"{what}: relative error {err:.3g}"
+
+
+# --- the passes against the oracle ------------------------------------------------
+
+@pytest.mark.parametrize("options", list(OPTIONS))
+@pytest.mark.parametrize(("n", "d", "density"), SHAPES)
+@pytest.mark.parametrize("types", TYPES, ids=_type_id)
+def test_binary_partials_match_oracle(types, n, d, density, options):
+    c = make_csr_case(n, d, density, dtype=types[0], index_dtype=types[1],
+                      **OPTIONS[options])
+    want = _binary_oracle(c)
+    for parallel in (False, True):
+        got = _binary_fast(c, parallel)
+        _assert_close(got, want, f"binary_partials(parallel={parallel})", types[0])
+        assert got["probe"][0] == 0.0
+
+
+@pytest.mark.parametrize(("n", "d", "density"), SHAPES)
+@pytest.mark.parametrize("types", TYPES, ids=_type_id)
+def test_multinomial_partials_match_oracle(types, n, d, density):
+    c = make_csr_case(n, d, density, dtype=types[0], index_dtype=types[1], weighted=True,
+                      alpha=0.1)
+    want = _multi_oracle(c)
+    for parallel in (False, True):
+        _assert_close(_multi_fast(c, parallel), want,
+                      f"multinomial_partials(parallel={parallel})", types[0])
+
+
+def test_binary_partials_add_into_total_and_skip_the_loss():
+    """The pass adds to what ``total`` holds; without need_loss the loss column
+    gets nothing and the other columns are the same sums."""
+    c = make_csr_case(500, 20, 0.3, weighted=True, seed=1)
+    d = c.w.shape[0]
+    assert len(sparse.block_bounds(c.indptr, d + 5)) == 2  # one block: exact sums below
+    full = np.zeros(d + 5)
+    sparse.binary_partials(*c.arrays, c.y, c.sw, c.w, c.b, False, full, True)
+    assert full[d + 1] > 0
+    for parallel in (False, True):
+        start = np.arange(d + 5, dtype=np.float64)
+        added = start.copy()
+        sparse.binary_partials(*c.arrays, c.y, c.sw, c.w, c.b, parallel, added, True)
+        np.testing.assert_array_equal(added, start + full)
+        skipped = np.zeros(d + 5)
+        sparse.binary_partials(*c.arrays, c.y, c.sw, c.w, c.b, parallel, skipped, False)
+        assert skipped[d + 1] == 0.0
+        keep = np.r_[0:d + 1, d + 2:d + 5]
+        np.testing.assert_allclose(skipped[keep], full[keep], rtol=1e-12,
+                                   atol=1e-14 * np.abs(full).max())
+
+
+@pytest.mark.parametrize("multinomial", [False, True], ids=["binary", "multinomial"])
+@pytest.mark.parametrize(("batch_size", "fit_intercept"), [(1, True), (32, False),
+                                                           (64, True), (100, True),
+                                                           (1000, True)])
+@pytest.mark.parametrize("types", TYPES, ids=_type_id)
+def test_minibatch_epoch_matches_oracle(types, batch_size, fit_intercept, multinomial):
+    c = make_csr_case(640, 30, 0.2, dtype=types[0], index_dtype=types[1], weighted=True,
+                      alpha=0.05, seed=2)
+    if batch_size == 64:  # rows in order, the first batch all of zero weight
+        c.order = np.arange(640)
+        c.sw[:64] = 0.0
+    if batch_size == 100:  # an epoch over some rows only: len(order) < n
+        c.order = c.order[:250]
+    bs = min(batch_size, 640)
+    _assert_close(_minibatch_fast(c, bs, multinomial, fit_intercept),
+                  _minibatch_oracle(c, bs, multinomial, fit_intercept), "minibatch_epoch",
+                  types[0])
+
+
+@pytest.mark.parametrize(("n", "d", "density"), SHAPES)
+@pytest.mark.parametrize("types", TYPES, ids=_type_id)
+def test_decision_functions_and_sq_norm(types, n, d, density):
+    c = make_csr_case(n, d, density, dtype=types[0], index_dtype=types[1], weighted=True)
+    z = np.empty(n)
+    sparse.decision_function(*c.arrays, c.w, c.b, z)
+    _assert_close({"z": z}, {"z": c.dense @ c.w + c.b}, "decision_function", types[0])
+    Z = np.empty((n, c.W.shape[0]))
+    sparse.multinomial_decision_function(*c.arrays, c.W, c.bk, Z)
+    _assert_close({"z": Z}, {"z": c.dense @ c.W.T + c.bk}, "multinomial_decision_function",
+                  types[0])
+    got = sparse.weighted_sq_norm_sum(c.data, c.indptr, c.sw)
+    want = c.sw @ np.sum(c.dense * c.dense, axis=1)
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-300)
+
+
+# --- extreme and degenerate inputs --------------------------------------------------
+
+def _extreme_case():
+    """Logits of order +-1e4: the sigmoid and softmax saturate, losses ~ |z|."""
+    c = make_csr_case(400, 8, 0.5, weighted=True, seed=3)
+    c.data *= 1e4
+    c.dense *= 1e4
+    c.w = np.sign(c.w)
+    c.W = np.sign(c.W)
+    return c
+
+
+def test_extreme_logits_stay_finite_and_match():
+    c = _extreme_case()
+    z = c.dense @ c.w + c.b
+    assert np.abs(z).max() > 1e4
+    for parallel in (False, True):
+        got = _binary_fast(c, parallel)
+        assert all(np.isfinite(v).all() for v in got.values())
+        _assert_close(got, _binary_oracle(c), "binary_partials, logits ~1e4")
+        got = _multi_fast(c, parallel)
+        assert all(np.isfinite(v).all() for v in got.values())
+        _assert_close(got, _multi_oracle(c), "multinomial_partials, logits ~1e4")
+    for multinomial in (False, True):
+        got = _minibatch_fast(c, 50, multinomial, lr=1e-8)
+        assert all(np.isfinite(v).all() for v in got.values())
+        _assert_close(got, _minibatch_oracle(c, 50, multinomial, lr=1e-8),
+                      "minibatch_epoch, logits ~1e4")
+
+
+def test_non_finite_logit_shows_in_the_probe():
+    """Without the loss, the probe column is how an epoch notices divergence."""
+    c = make_csr_case(50, 4, 0.8, seed=4)
+    c.data[:] = 1e300
+    total = np.zeros(9)
+    sparse.binary_partials(*c.arrays, c.y, c.sw, np.full(4, 1e300), 0.0, True, total,
+                           False)
+    assert np.isnan(total[8])
+
+
+def test_repeated_columns_sum_like_scipy():
+    """A non-canonical row (a column twice) counts as the sum of its entries,
+    as ``toarray`` has it, in every kernel but the squared norm."""
+    indptr = np.array([0, 3, 3, 5], dtype=np.int32)
+    indices = np.array([2, 0, 2, 1, 1], dtype=np.int32)
+    data = np.array([1.5, -2.0, 0.5, 1.0, 3.0])
+    X = sp.csr_matrix((data, indices, indptr), shape=(3, 4)).toarray()
+    y, sw, w = np.array([1.0, 0.0, 1.0]), np.ones(3), np.array([0.3, -0.2, 0.7, 0.1])
+    total = np.zeros(9)
+    sparse.binary_partials(data, indices, indptr, y, sw, w, 0.2, False, total, True)
+    J, dw, _ = ref.loss_and_gradient(X, y, w, 0.2)
+    np.testing.assert_allclose(total[:4] / 3, dw, rtol=1e-12)
+    assert total[5] / 3 == pytest.approx(J, rel=1e-12)
+
+
+def test_kernels_never_write_their_inputs():
+    c = make_csr_case(300, 7, 0.4, dtype=np.float32, index_dtype=np.int64, weighted=True)
+    before = {k: np.copy(v) for k, v in c.__dict__.items() if isinstance(v, np.ndarray)}
+    _binary_fast(c, True)
+    _multi_fast(c, True)
+    _minibatch_fast(c, 32, False)
+    _minibatch_fast(c, 32, True)
+    sparse.decision_function(*c.arrays, c.w, c.b, np.empty(300))
+    sparse.multinomial_decision_function(*c.arrays, c.W, c.bk, np.empty((300, 3)))
+    sparse.weighted_sq_norm_sum(c.data, c.indptr, c.sw)
+    for key, value in before.items():
+        np.testing.assert_array_equal(getattr(c, key), value, err_msg=key)
+
+
+# --- blocks and determinism ----------------------------------------------------------
+
+def _check_bounds(indptr, width):
+    """Blocks tile the rows in order; boundary k is the first row at which the
+    work before it (nonzeros plus ROW_WORK a row) reaches k block sizes; the
+    block size follows the partials' width; int32 and int64 agree."""
+    bounds = sparse.block_bounds(indptr, width)
+    n = indptr.shape[0] - 1
+    assert bounds[0] == 0 and bounds[-1] == n
+    assert np.all(np.diff(bounds) >= 0)
+    size = max(sparse.BLOCK_WORK, sparse.WIDTH_WORK * width)
+    work = indptr - indptr[0] + sparse.ROW_WORK * np.arange(n + 1)
+    assert len(bounds) - 1 == max(1, -(-work[-1] // size))
+    for k in range(1, len(bounds) - 1):
+        i = bounds[k]
+        assert work[i] >= k * size and (i == 0 or work[i - 1] < k * size)
+    np.testing.assert_array_equal(sparse.block_bounds(indptr.astype(np.int32), width),
+                                  bounds)
+    return bounds
+
+
+@given(st.lists(st.integers(0, 2_000_000), min_size=1, max_size=60),
+       st.integers(1, 40_000), st.integers(0, 2_000_000))
+def test_block_bounds_on_drawn_rows(row_nnz, width, start):
+    _check_bounds(start + np.concatenate([[0], np.cumsum(row_nnz)]).astype(np.int64),
+                  width)
+
+
+def test_block_bounds_of_a_long_matrix():
+    """About 25 blocks; empty rows, one row longer than a block (the next
+    block is empty), and a width large enough to set the block size."""
+    rng = np.random.default_rng(6)
+    row_nnz = rng.integers(0, 2000, 20_000)
+    row_nnz[::7] = 0
+    row_nnz[5000] = 3 * sparse.BLOCK_WORK
+    indptr = np.concatenate([[0], np.cumsum(row_nnz)]).astype(np.int64)
+    bounds = _check_bounds(indptr, 100)
+    assert len(bounds) - 1 >= 20
+    assert np.any(np.diff(bounds) == 0)
+    wide = _check_bounds(indptr, 2 * sparse.BLOCK_WORK // sparse.WIDTH_WORK)
+    assert len(wide) - 1 == -(-(len(bounds) - 1) // 2)
+
+
+def _many_blocks_case(d):
+    """Enough work for several blocks (about 3.2 million nonzeros plus rows),
+    built directly: 12 random columns a row."""
+    rng = np.random.default_rng(5)
+    n, k = 200_000, 12
+    indptr = (np.arange(n + 1) * k).astype(np.int32)
+    indices = rng.integers(0, d, n * k).astype(np.int32)
+    data = rng.standard_normal(n * k)
+    return (data, indices, indptr, (rng.random(n) < 0.5) * 1.0, rng.uniform(0, 2, n),
+            rng.standard_normal(d) * 0.3, rng.integers(0, 3, n) * 1.0,
+            rng.standard_normal((3, d)) * 0.3)
+
+
+@pytest.fixture
+def restore_threads():
+    before = numba.get_num_threads()
+    yield
+    numba.set_num_threads(before)
+
+
+def test_bitwise_across_threads(restore_threads):
+    """Fixed blocks reduced in a fixed order: the same bits for 1 and 2 threads
+    and for the serial pass; several blocks and (d > REDUCE_COLUMNS) several
+    column slices of the parallel reduction, or the test shows nothing."""
+    assert numba.config.NUMBA_NUM_THREADS >= 2, "this test needs two threads to mean much"
+    d = 3000
+    data, indices, indptr, y, sw, w, yk, W = _many_blocks_case(d)
+    assert len(sparse.block_bounds(indptr, d + 5)) - 1 >= 3
+    assert d + 5 > sparse.REDUCE_COLUMNS
+    runs = []
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        tb, tm = np.zeros(d + 5), np.zeros(3 * d + 6)
+        sparse.binary_partials(data, indices, indptr, y, sw, w, 0.1, True, tb, True)
+        sparse.multinomial_partials(data, indices, indptr, yk, sw, W, np.zeros(3), True, tm)
+        runs.append((tb, tm))
+    serial_b, serial_m = np.zeros(d + 5), np.zeros(3 * d + 6)
+    sparse.binary_partials(data, indices, indptr, y, sw, w, 0.1, False, serial_b, True)
+    sparse.multinomial_partials(data, indices, indptr, yk, sw, W, np.zeros(3), False,
+                                serial_m)
+    for got in (runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(got, serial_b)
+    for got in (runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(got, serial_m)
+
+
+# --- hypothesis: shapes and values beyond the grid -------------------------------
+
+@st.composite
+def csr_cases(draw):
+    n = draw(st.integers(1, 60))
+    d = draw(st.integers(1, 12))
+    values = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False, width=32)
+    X = draw(hnp.arrays(np.float64, (n, d), elements=values))
+    X[~draw(hnp.arrays(np.bool_, (n, d)))] = 0.0  # sparsity pattern drawn too
+    A = sp.csr_matrix(X)
+    y = draw(hnp.arrays(np.float64, n, elements=st.sampled_from([0.0, 1.0])))
+    sw = draw(hnp.arrays(np.float64, n, elements=st.floats(0, 10, width=32)))
+    if sw.sum() == 0:
+        sw[0] = 1.0
+    w = draw(hnp.arrays(np.float64, d, elements=st.floats(-3, 3, width=32)))
+    b = draw(st.floats(-10, 10))
+    return A, X, y, sw, w, b
+
+
+@given(csr_cases())
+def test_binary_partials_match_oracle_on_drawn_data(case):
+    A, X, y, sw, w, b = case
+    d = X.shape[1]
+    total = np.zeros(d + 5)
+    sparse.binary_partials(A.data, A.indices, A.indptr, y, sw, w, b, True, total, True)
+    S = sw.sum()
+    J, dw, db = ref.loss_and_gradient(X, y, w, b, sample_weight=sw)
+    np.testing.assert_allclose(total[d + 1] / S, J, rtol=1e-10)
+    # a few ulps of the terms' size per column (|residual| <= 1), as in the dense test
+    tol = 1e-10 * (sw @ np.abs(X) / S + 1.0)
+    assert np.all(np.abs(total[:d] / S - dw) <= tol)
+    assert abs(total[d] / S - db) <= 1e-10
+    z = np.empty(X.shape[0])
+    sparse.decision_function(A.data, A.indices, A.indptr, w, b, z)
+    np.testing.assert_allclose(z, X @ w + b, rtol=1e-10,
+                               atol=1e-10 * (np.abs(X) @ np.abs(w) + abs(b)).max())
