@@ -268,7 +268,7 @@ def triggers(excerpt: str):
 # fastlogreg.fit's own checks of the data
 
 
-@triggers("X is a sparse matrix; fastlogreg trains on dense arrays only")
+@triggers("X is a sparse matrix; fastlogreg.fit trains on dense arrays only")
 def _(ctx):
     from scipy import sparse
     return raised(lambda: fastlogreg.fit(sparse.csr_matrix(X), Y))
@@ -456,6 +456,74 @@ def _(ctx):
     by_save = raised(lambda: save_model(LogisticRegression(), "model.npz"))
     assert by_save == by_predict and not Path("model.npz").exists()
     return by_predict
+
+
+# streams (partial_fit) and Dask
+
+
+@triggers("classes must be passed on the first call to partial_fit")
+def _(ctx):
+    return raised(lambda: LogisticRegression(solver="sgd").partial_fit(X, Y))
+
+
+@triggers("y holds labels not in classes: ['d']")
+def _(ctx):
+    labels = np.array(["a", "d"])[Y.astype(int)]
+    return raised(lambda: LogisticRegression(solver="sgd").partial_fit(
+        X, labels, classes=["a", "b"]))
+
+
+@triggers("classes=[0, 1, 2] differs from the classes of the model")
+def _(ctx):
+    model = LogisticRegression(solver="sgd").partial_fit(X, Y, classes=[0, 1])
+    return raised(lambda: model.partial_fit(X, Y, classes=[0, 1, 2]))
+
+
+@triggers("class_weight='balanced' needs the whole data set and is not supported by "
+          "partial_fit")
+def _(ctx):
+    return raised(lambda: LogisticRegression(solver="sgd", class_weight="balanced")
+                  .partial_fit(X, Y, classes=[0, 1]))
+
+
+def _dask(n_chunks=2):
+    import dask.array as da
+    return da.from_array(X, chunks=(len(X) // n_chunks, X.shape[1])), da.from_array(Y)
+
+
+@triggers("solver='sgd' shuffles rows in memory and does not take Dask arrays")
+def _(ctx):
+    pytest.importorskip("dask.array")
+    return raised(lambda: LogisticRegression(solver="sgd").fit(*_dask()))
+
+
+@triggers("early_stopping does not take Dask arrays")
+def _(ctx):
+    pytest.importorskip("dask.array")
+    return raised(lambda: LogisticRegression(early_stopping=True).fit(*_dask()))
+
+
+@triggers("X has unknown chunk sizes; call X.compute_chunk_sizes() first")
+def _(ctx):
+    pytest.importorskip("dask.array")
+    Xd, yd = _dask()
+    return raised(lambda: LogisticRegression().fit(Xd[Xd[:, 0] > 0], yd))
+
+
+@triggers("y is a Dask array but X is not")
+def _(ctx):
+    pytest.importorskip("dask.array")
+    return raised(lambda: LogisticRegression().fit(X, _dask()[1]))
+
+
+@triggers("Dask arrays need the optional Dask dependencies: pip install "
+          "'fastlogreg[dask]'")
+def _(ctx):
+    pytest.importorskip("dask.array")
+    Xd, yd = _dask()
+    ctx.monkeypatch.setitem(sys.modules, "dask", None)  # as if it were not installed
+    from fastlogreg.sources import dask_arrays
+    return raised(lambda: dask_arrays.DaskArrays(Xd, yd, np.ones(len(Y))))
 
 
 # warnings
@@ -811,7 +879,7 @@ def test_the_parser_reads_the_table():
     nan = by_first["X contains NaN"]
     assert nan.excerpts == ("X contains NaN", "X contains infinity")
     assert nan.variations == ("y", "sample_weight") and nan.subject == "X"
-    assert by_first["X is a sparse matrix; fastlogreg trains on dense arrays only"] \
+    assert by_first["X is a sparse matrix; fastlogreg.fit trains on dense arrays only"] \
         .raises == ("TypeError",)
     assert by_first["This LogisticRegression instance is not fitted yet"].raises == \
         ("NotFittedError",)

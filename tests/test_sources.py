@@ -178,3 +178,59 @@ def test_problems_take_a_source():
     m = make_multinomial_case(300, 4, 3)
     p = MultinomialProblem(m.X, m.y, m.sample_weight, n_classes=3)
     assert p.n_samples == 300 and p.n_params == 15
+
+
+# --- sparse ------------------------------------------------------------------------
+
+def _sparse_data(n_classes, dtype, index_dtype, seed=0):
+    import scipy.sparse as sp
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(3_000, 40, n_informative=10, n_classes=n_classes,
+                               random_state=seed)
+    X[np.abs(X) < 1.0] = 0.0  # about 40% nonzero; some rows and a column empty
+    X[5] = 0.0
+    X[:, 7] = 0.0
+    X = X.astype(dtype)
+    Xs = sp.csr_matrix(X)
+    Xs.indices = Xs.indices.astype(index_dtype)
+    Xs.indptr = Xs.indptr.astype(index_dtype)
+    return X, Xs, y
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "gd", "nesterov", "sgd"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(("dtype", "index_dtype"), [(np.float64, np.int32),
+                                                    (np.float32, np.int64)])
+def test_sparse_fit_is_the_dense_fit(solver, n_classes, dtype, index_dtype):
+    X, Xs, y = _sparse_data(n_classes, dtype, index_dtype)
+    weight = np.random.default_rng(0).uniform(0, 2, X.shape[0])
+    kw = dict(solver=solver, max_iter=30, tol=1e-12, random_state=0, C=0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 30 iterations of each
+        a = LogisticRegression(**kw).fit(Xs, y, sample_weight=weight)
+        b = LogisticRegression(**kw).fit(X, y, sample_weight=weight)
+    assert Xs.indices.dtype == index_dtype and Xs.data.dtype == dtype  # read in place
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-9, atol=1e-12)
+    for method in ("decision_function", "predict_proba"):  # logits of order 1
+        np.testing.assert_allclose(getattr(a, method)(Xs), getattr(b, method)(X),
+                                   rtol=1e-9, atol=1e-10)
+
+
+def test_other_sparse_formats_are_converted_to_csr():
+    _, Xs, y = _sparse_data(2, np.float64, np.int32)
+    a = LogisticRegression().fit(Xs.tocsc(), y)
+    b = LogisticRegression().fit(Xs.tocoo(), y)
+    c = LogisticRegression().fit(Xs, y)
+    np.testing.assert_array_equal(a.coef_, c.coef_)
+    np.testing.assert_array_equal(b.coef_, c.coef_)
+    np.testing.assert_array_equal(a.predict(Xs.tocsc()), c.predict(Xs))
+
+
+def test_sparse_input_is_not_modified():
+    _, Xs, y = _sparse_data(3, np.float32, np.int32)
+    before = [a.copy() for a in (Xs.data, Xs.indices, Xs.indptr)]
+    LogisticRegression(solver="sgd", max_iter=3, random_state=0).fit(Xs, y)
+    for a, b in zip((Xs.data, Xs.indices, Xs.indptr), before, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -32,8 +32,9 @@ _FINITE_CHUNK_ELEMENTS = 1 << 22
 def _as_numeric(a, name: str) -> np.ndarray:
     if hasattr(a, "tocsr") or hasattr(a, "toarray"):
         raise TypeError(
-            f"{name} is a sparse matrix; fastlogreg trains on dense arrays only. "
-            f"Pass {name}.toarray() if it fits in memory."
+            f"{name} is a sparse matrix; fastlogreg.fit trains on dense arrays only. "
+            "fastlogreg.LogisticRegression reads CSR matrices in place; or pass "
+            f"{name}.toarray() if it fits in memory."
         )
     try:
         arr = np.asarray(a)

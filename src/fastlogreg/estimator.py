@@ -21,6 +21,7 @@ from .kernels import link
 from .monitor import Monitor
 from .sources.dask_arrays import import_dask, is_dask_array
 from .sources.predict import decision_function as _logits
+from .sources.sparse import is_sparse
 
 __all__ = ["LogisticRegression", "alpha_from_C"]
 
@@ -169,7 +170,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
     # --- parameters ------------------------------------------------------------------
@@ -223,12 +224,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # A memory-mapped X gets the chunked finiteness check, which keeps the
         # file from becoming resident (scikit-learn's reads it whole).
         mapped = _mapping.mapping_of(X) is not None
-        kwargs = dict(dtype=[np.float64, np.float32], order=None, accept_sparse=False,
+        # Sparse input becomes CSR (other formats are converted once, a copy).
+        kwargs = dict(dtype=[np.float64, np.float32], order=None, accept_sparse="csr",
                       reset=reset, ensure_all_finite=not mapped)
         if isinstance(y, str) and y == "no_validation":
             X = validate_data(self, X, **kwargs)
         else:
             X, y = validate_data(self, X, y, **kwargs)
+        if is_sparse(X):
+            return X, y
         if not (X.flags.c_contiguous or X.flags.f_contiguous):
             X = np.ascontiguousarray(X)
         if mapped:

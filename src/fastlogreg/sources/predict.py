@@ -6,6 +6,8 @@ import numpy as np
 
 from .. import _mapping
 from ..kernels import dense, multinomial
+from .sparse import decision_function as _sparse_logits
+from .sparse import is_sparse
 
 __all__ = ["decision_function"]
 
@@ -20,11 +22,14 @@ def _dense_logits(X, coef, intercept, out) -> None:
 def decision_function(X, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
     """``X @ coef.T + intercept``: shape (n,) for one row of ``coef``, else (n, K).
 
-    Dense X is read in place (float32 is not copied); a memory-mapped X larger
+    Dense and CSR X are read in place (float32 is not copied); a memory-mapped X larger
     than a chunk is read chunk by chunk with its pages released after each.
     """
     n = X.shape[0]
     out = np.empty(n) if coef.shape[0] == 1 else np.empty((n, coef.shape[0]))
+    if is_sparse(X):
+        _sparse_logits(X, coef, intercept, out)
+        return out
     mm = _mapping.mapping_of(X)
     if mm is None or X.nbytes <= _mapping.CHUNK_BYTES:
         _dense_logits(X, coef, intercept, out)

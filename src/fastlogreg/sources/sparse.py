@@ -1,0 +1,75 @@
+"""SciPy CSR matrices: the fused passes run over the nonzeros only."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels import sparse
+from .base import Source
+from .memory import use_threads
+
+__all__ = ["CSR", "is_sparse"]
+
+
+def is_sparse(X) -> bool:
+    """True for a SciPy sparse matrix or array (without importing SciPy)."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
+class CSR(Source):
+    """A ``scipy.sparse`` CSR matrix: float32/float64 data, int32/int64 indices.
+
+    Its ``data``, ``indices`` and ``indptr`` are read in place; other sparse
+    formats are converted to CSR once, by the caller (the estimator's
+    validation does it).
+    """
+
+    def __init__(self, X, y: np.ndarray, sample_weight: np.ndarray):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.n_samples, self.n_features = X.shape
+        self._arrays = (X.data, X.indices, X.indptr)
+
+    @property
+    def parallel(self) -> bool:
+        return use_threads(self.X.nnz)
+
+    def binary_sums(self, w, b, need_loss):
+        total = np.zeros(self.n_features + 5)
+        sparse.binary_partials(*self._arrays, self.y, self.sample_weight, w, b,
+                               self.parallel, total, need_loss)
+        return total
+
+    def multinomial_sums(self, W, b):
+        total = np.zeros(W.size + W.shape[0] + 3)
+        sparse.multinomial_partials(*self._arrays, self.y, self.sample_weight, W, b,
+                                    self.parallel, total)
+        return total
+
+    def sq_norm_sum(self):
+        return sparse.weighted_sq_norm_sum(self.X.data, self.X.indptr, self.sample_weight)
+
+    def weight_sum(self):
+        return float(self.sample_weight.sum())
+
+    def sample_rows(self, rows):
+        return self.X[rows].toarray().astype(np.float64), self.sample_weight[rows]
+
+    def minibatch_epoch(self, W, b, order, batch_size, learning_rate, alpha,
+                        fit_intercept, out):
+        kernel = (sparse.binary_minibatch_epoch if W.ndim == 1
+                  else sparse.multinomial_minibatch_epoch)
+        kernel(*self._arrays, self.y, self.sample_weight, W, b, order, batch_size,
+               learning_rate, alpha, fit_intercept, out)
+
+    def describe(self):
+        return f"a sparse CSR {self.X.dtype} matrix"
+
+
+def decision_function(X, coef: np.ndarray, intercept: np.ndarray, out: np.ndarray) -> None:
+    """Logits of CSR ``X`` into ``out`` ((n,) for one row of ``coef``, else (n, K))."""
+    if coef.shape[0] == 1:
+        sparse.decision_function(X.data, X.indices, X.indptr, coef[0], float(intercept[0]),
+                                 out)
+    else:
+        sparse.multinomial_decision_function(X.data, X.indices, X.indptr, coef, intercept,
+                                             out)
