@@ -114,6 +114,7 @@ def test_a_worker_killed_during_a_fit_is_survived(client):
     assert killed
     reference = LogisticRegression(tol=1e-6).fit(X, y)
     np.testing.assert_allclose(result["model"].coef_, reference.coef_, rtol=1e-8)
+    client.wait_for_workers(2, timeout=60)  # the nanny's replacement, for later tests
 
 
 def test_default_scheduler_without_the_cluster():
