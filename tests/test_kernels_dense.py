@@ -1,6 +1,10 @@
 """Every dense kernel against the NumPy oracle (the registry in
 ``fastlogreg.comparisons``), on a fixed grid and on hypothesis-drawn data."""
 
+import os
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -289,3 +293,56 @@ def test_gd_skipping_the_loss_still_stops_on_divergence():
                              False, 1, 5, 10, grad, history)
     assert ran < 5
     assert np.isfinite(w).all()
+
+
+# --- Numba's cache and the threading layer ----------------------------------------------
+
+_CACHE_CHILD = """
+import numpy as np
+from fastlogreg.kernels import dense
+X = np.asarray(np.random.default_rng(0).standard_normal((3000, 10)), dtype=np.{dt},
+               order="{order}")
+y = (X[:, 0] > 0) * 1.0; s = np.ones(3000); w = np.zeros(10)
+if "{fn}" == "loss_grad":
+    dense.loss_grad(X, y, s, w, 0.0, 0.1, {par}, np.empty(13))
+elif "{fn}" == "add_partials":
+    dense.add_partials(X, y, s, w, 0.0, {par}, np.zeros(15), True)
+else:
+    g = np.empty(13); dense.loss_grad(X, y, s, w, 0.0, 0.1, {par}, g)
+    dense.gd_epochs(X, y, s, w, np.zeros(1), 0.1, 0.0, True, {par}, 0, 5, 2, g,
+                    np.zeros((10, 3)))
+"""
+
+
+def test_importing_the_kernels_starts_the_threading_layer():
+    code = ("import numba.np.ufunc.parallel as p, fastlogreg.kernels\n"
+            "print(p._is_initialized)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "True"
+
+
+@pytest.mark.slow
+def test_kernels_loaded_from_a_shared_cache_do_not_crash(tmp_path):
+    """21 processes share one fresh NUMBA_CACHE_DIR, each compiling or loading
+    one kernel for one dtype, layout and thread setting. The last one loads a
+    cached serial kernel that calls the parallel pass; before the kernels
+    started Numba's threading layer at import, it crashed here (exit -11)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    f32, f64 = "float32", "float64"
+    steps = [("loss_grad", f64, True, "C"), ("gd", f32, False, "C"),
+             ("loss_grad", f32, False, "C"), ("add_partials", f32, True, "C"),
+             ("loss_grad", f32, False, "F"), ("add_partials", f64, False, "F"),
+             ("add_partials", f64, False, "C"), ("add_partials", f64, False, "F"),
+             ("gd", f64, True, "C"), ("add_partials", f64, True, "C"),
+             ("loss_grad", f64, False, "C"), ("loss_grad", f32, False, "F"),
+             ("add_partials", f64, False, "F"), ("loss_grad", f32, True, "C"),
+             ("add_partials", f64, True, "C"), ("add_partials", f64, True, "F"),
+             ("gd", f32, False, "F"), ("loss_grad", f32, True, "C"),
+             ("gd", f64, False, "C"), ("add_partials", f64, False, "C"),
+             ("add_partials", f32, True, "C")]
+    for fn, dt, par, order in steps:
+        code = _CACHE_CHILD.format(fn=fn, dt=dt, par=par, order=order)
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True)
+        assert done.returncode == 0, (fn, dt, par, order, done.returncode, done.stderr)

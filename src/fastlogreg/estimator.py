@@ -344,8 +344,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if y.ndim != 1 or y.shape[0] != n:
             raise ValueError(f"y must be 1-D with one label per row of X ({n}); got "
                              f"shape {y.shape}.")
-        if sample_weight is None:
-            weight = da.ones(n, chunks=(rows,))
+        if sample_weight is None:  # made from X's chunks, so where they live
+            weight = X[:, 0].map_blocks(lambda c: np.ones(c.shape[0]), dtype=np.float64)
         else:
             weight = (sample_weight if is_dask_array(sample_weight)
                       else da.from_array(np.asarray(sample_weight, dtype=np.float64),

@@ -1,12 +1,15 @@
 """Dask arrays: every pass runs chunk by chunk where the chunks live.
 
-X is persisted once (on the cluster of the active ``dask.distributed``
-client, or in the local process under Dask's default scheduler). A pass is one
-task per row chunk running the in-memory kernel on that chunk (serially: Dask
-runs the chunks in parallel), whose coefficient-sized sums are added pairwise
-in a tree of tasks; only the final sums come back. The weights go out with the
-tasks. So per pass each chunk is read once, and what travels is
-``n_chunks`` vectors of ``n_params + 5`` floats plus the weights: a few kB.
+X, y and the weights are persisted once (on the cluster of the active
+``dask.distributed`` client, or in the local process under Dask's default
+scheduler), bundled per row chunk so that each chunk's rows, labels and
+weights sit on one worker. A pass is one task per chunk running the serial
+in-memory kernel where the chunk lives (Dask runs the chunks in parallel),
+whose coefficient-sized sums are added pairwise in a tree of tasks; only the
+final sums come back to the client. The coefficients go out with the tasks.
+So a pass reads each chunk once, and what travels is about ``2 n_chunks``
+vectors of ``n_params + 5`` floats plus the scheduler's messages: kilobytes,
+whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -48,20 +51,29 @@ def _readable(X):
     return X
 
 
-def _binary_chunk(X, y, sw, w, b, need_loss):
+def _bundle(X, y, sw):
+    # one key per chunk holding its rows, labels and weights: a pass's task then
+    # depends on one key, which lives where X's chunk lives, and moves nothing
+    return _readable(X), y, sw
+
+
+def _binary_chunk(part, w, b, need_loss):
+    X, y, sw = part
     total = np.zeros(X.shape[1] + 5)
-    dense.add_partials(_readable(X), y, sw, w, b, False, total, need_loss)
+    dense.add_partials(X, y, sw, w, b, False, total, need_loss)
     return total
 
 
-def _multinomial_chunk(X, y, sw, W, b):
+def _multinomial_chunk(part, W, b):
+    X, y, sw = part
     total = np.zeros(W.size + W.shape[0] + 3)
-    multinomial.add_partials(_readable(X), y, sw, W, b, False, total)
+    multinomial.add_partials(X, y, sw, W, b, False, total)
     return total
 
 
-def _sq_norm_chunk(X, y, sw):
-    return dense.weighted_sq_norm_sum(_readable(X), sw)
+def _sq_norm_chunk(part):
+    X, _, sw = part
+    return dense.weighted_sq_norm_sum(X, sw)
 
 
 def _add(a, b):
@@ -74,21 +86,24 @@ class DaskArrays(Source):
 
     def __init__(self, X, y, sample_weight):
         dask, da = import_dask()
+        from dask import delayed
+
         X = X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
         rows = X.chunks[0]
         y = _aligned(da, y, rows)
         sample_weight = _aligned(da, sample_weight, rows)
         self.X, self.y, self.sample_weight = dask.persist(X, y, sample_weight)
         self.n_samples, self.n_features = X.shape
-        self._parts = list(zip(self.X.to_delayed().ravel(), self.y.to_delayed().ravel(),
-                               self.sample_weight.to_delayed().ravel(), strict=True))
+        parts = zip(self.X.to_delayed().ravel(), self.y.to_delayed().ravel(),
+                    self.sample_weight.to_delayed().ravel(), strict=True)
+        self._parts = dask.persist(*(delayed(_bundle)(*p) for p in parts))
         self._weight = None
 
     def _reduce(self, func, *args):
-        """``func(X_c, y_c, sw_c, *args)`` on every chunk, summed in a tree of tasks."""
+        """``func((X_c, y_c, sw_c), *args)`` on every chunk, summed in a tree of tasks."""
         from dask import delayed
 
-        parts = [delayed(func, pure=False)(x, y, s, *args) for x, y, s in self._parts]
+        parts = [delayed(func, pure=False)(part, *args) for part in self._parts]
         while len(parts) > 1:
             parts = [delayed(_add, pure=False)(*parts[i:i + 2]) if i + 1 < len(parts)
                      else parts[i] for i in range(0, len(parts), 2)]
