@@ -35,9 +35,15 @@ change any column's order). The serial and the parallel (``prange``) pass
 give bit-for-bit the same result for any number of threads
 (``tests/test_kernels_sparse.py::test_bitwise_across_threads``).
 
-Measured on the 2-core Zen 4 machine of the README (1,000,000 x 10,000 at 1%
-density, float64 data, int32 indices), ``scripts/sparse_bandwidth.py`` gives
-the epoch against the read bandwidth of the same run.
+Speed (``python scripts/sparse_bandwidth.py``, the 2-core Zen 4 machine of the
+README, quiet): at 1,000,000 x 10,000 and 1% density (float64 data, int32
+indices, 1.2 GB) the parallel pass without the loss takes 70 ms against a
+bytes-over-bandwidth limit of 34 ms (35.5 GB/s), 2.1x. It is compute-bound:
+each nonzero costs a gather from ``w`` and a scatter-add into the block's
+accumulator, both 80 KB at d = 10,000 and so missing L1. With X already in
+L2 the two take about 0.5 and 0.65 ns a nonzero (the same written in C), so
+two cores cannot go below about 0.6 ns a nonzero, 1.7-2x the limit at the
+35-42 GB/s this machine reads; the pass is at 0.7.
 """
 
 import numpy as np
@@ -57,20 +63,20 @@ from .multinomial import _softmax_inplace
 _M_EXTRA = 3  # multinomial: loss, hits, weight after the K*d + K gradient entries
 
 # --- blocks ----------------------------------------------------------------------
-# A block's work is its nonzeros plus ROW_WORK per row: a row costs its
-# sigmoid, two loop setups and a partial vector reduction besides its nonzeros
-# (measured serially from memory, d = 10,000: 31 ns a row of 10 nonzeros, 155 ns
-# a row of 100, so about 15 ns fixed, the cost of about 10 nonzeros; 4 keeps
-# rows of all-zero or few nonzeros from piling into one block without
-# splitting ordinary rows' blocks much).
-ROW_WORK = 4
+# A block's work is its nonzeros plus ROW_WORK per row: besides its nonzeros a
+# row costs its sigmoid, loop setups, a horizontal vector sum and its share of
+# the prefetch bookkeeping. Serially from memory at d = 10,000: 26 ns a row
+# of 10 nonzeros, 131 ns a row of 100, i.e. 1.17 ns a nonzero and 14 ns a
+# row, the cost of 12 nonzeros. It only matters for load balance: without it
+# millions of empty or near-empty rows could pile into one block.
+ROW_WORK = 12
 # Work per block: at least BLOCK_WORK and at least WIDTH_WORK partial-row
 # widths, so that zeroing a block's partials row and adding it to the total
-# (2 x width x 8 bytes) stay about 2% of reading its nonzeros (12 bytes each
-# for float64 data and int32 indices), and the partials array about 1% of X.
-# At 1,000,000 x 10,000 and 1% density: 1,049,000 nonzeros a block (BLOCK_WORK
-# wins over 64 x 10,005), 111 blocks, 8.9 MB of partials. Many more blocks
-# than threads, so the static prange split is balanced.
+# (2 x width x 8 bytes) stay within about 2% of reading its nonzeros (12 bytes
+# each for float64 data and int32 indices), and the partials array about 1% of
+# X. At 1,000,000 x 10,000 and 1% density: 936,000 nonzeros a block
+# (BLOCK_WORK wins over 64 x 10,005), 107 blocks, 8.6 MB of partials. Many
+# more blocks than threads, so the static prange split is balanced.
 BLOCK_WORK = 1 << 20
 WIDTH_WORK = 64
 # Rows per group inside a block: their logits are computed first (one gather
@@ -79,42 +85,52 @@ WIDTH_WORK = 64
 # nonzeros from L2. 64 rows of 100 nonzeros are 77 KB of data and indices:
 # serially, 1,000,000-row X at d = 10,000 (ns per nonzero, rows of 30 / 100):
 # G = 4 2.07 / 1.78, G = 8 1.82 / 1.72, G = 16 1.99 / 1.77, G = 64 1.68 / 1.66
-# (256 no better). Interleaving w with the accumulator (w_j and acc_j on one
-# cache line, so the scatter hits the lines the gather brought) was slower at
-# every G (2.0 - 2.4).
+# (256 no better; measured with the L2 prefetch only). Interleaving w with the
+# accumulator (w_j and acc_j on one cache line, so the scatter hits the lines
+# the gather brought) was slower at every G (1.9 - 2.4).
 GROUP_ROWS = 64
-# Software prefetch of data and indices this many nonzeros ahead, into L2
-# (prefetcht1), one prefetch per cache line. The hardware prefetcher alone
-# left the stream uncovered while the random w / accumulator accesses missed
-# L1: serial, rows of 100, 183 -> 155 ns a row; into L1 (prefetcht0) or
-# non-temporal it gained nothing. 1,024 to 16,384 ahead all measure alike.
-PREFETCH_AHEAD = 4096
+# Software prefetch of data and indices, one hint per cache line: this many
+# nonzeros ahead into L2 and, nearer, into L1. The hardware prefetchers alone
+# leave the stream exposed while the random w / accumulator accesses miss L1
+# (the same pass over X already in L2 is 1.2 ns a nonzero, from memory 1.6).
+# Serial, rows of 100, d = 10,000, ns a nonzero from memory: none 1.83, L2 at
+# 4,096 1.55 (1,024 to 16,384 alike; into L1 or non-temporal alone: no gain),
+# L2 at 4,096 + L1 at 128 / 256 / 512: 1.29 / 1.27 / 1.32.
+PREFETCH_L2 = 4096
+PREFETCH_L1 = 256
 # Columns per slice of the parallel reduction of the partials (16 KB of total).
 REDUCE_COLUMNS = 2048
 
 
-@intrinsic
-def _prefetch_l2(typingctx, arr, i):
-    """Hint the cache line of ``arr[i]`` into L2 (``llvm.prefetch``, locality 2).
+def _prefetch_intrinsic(locality):
+    """An intrinsic hinting the cache line of ``arr[i]`` into the cache level
+    of ``locality`` (``llvm.prefetch``: 3 = L1, 2 = L2). A prefetch never
+    faults; callers keep ``i`` inside the array anyway."""
 
-    A prefetch never faults, but ``i`` is kept inside the array anyway.
-    """
-    sig = types.void(arr, types.intp)
+    @intrinsic
+    def prefetch(typingctx, arr, i):
+        sig = types.void(arr, types.intp)
 
-    def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]],
-                                       wraparound=False)
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        # (address, read, locality 2 = L2, data cache)
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(2), i32(1)])
-        return context.get_dummy_value()
+        def codegen(context, builder, signature, args):
+            aryty = signature.args[0]
+            ary = context.make_array(aryty)(context, builder, args[0])
+            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]],
+                                           wraparound=False)
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+            # (address, read, locality, data cache)
+            builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(locality), i32(1)])
+            return context.get_dummy_value()
 
-    return sig, codegen
+        return sig, codegen
+
+    return prefetch
+
+
+_prefetch_l1 = _prefetch_intrinsic(3)
+_prefetch_l2 = _prefetch_intrinsic(2)
 
 
 @njit(**JIT)
@@ -155,17 +171,27 @@ def block_bounds(indptr, width):
 # are made per row either: each view of a shared array is an atomic reference
 # count update, and two threads updating the same count serialise.
 
-@njit(**JIT)
-def _prefetch(data, indices, pf_data, pf_indices, upto):
-    """Prefetch data and indices up to position ``upto``; return the new marks."""
-    upto = min(upto, data.shape[0])
-    while pf_data < upto:
-        _prefetch_l2(data, pf_data)
-        pf_data += 64 // data.itemsize
-    while pf_indices < upto:
-        _prefetch_l2(indices, pf_indices)
-        pf_indices += 64 // indices.itemsize
-    return pf_data, pf_indices
+@njit(inline="always", **JIT)
+def _prefetch(data, indices, marks, end):
+    """Prefetch data and indices up to ``end + PREFETCH_L2`` into L2 and up to
+    ``end + PREFETCH_L1`` into L1, one hint per cache line: ``marks`` (data and
+    indices positions already hinted, far then near) are returned advanced."""
+    far_data, far_indices, near_data, near_indices = marks
+    upto = min(end + PREFETCH_L2, data.shape[0])
+    while far_data < upto:
+        _prefetch_l2(data, far_data)
+        far_data += 64 // data.itemsize
+    while far_indices < upto:
+        _prefetch_l2(indices, far_indices)
+        far_indices += 64 // indices.itemsize
+    upto = min(end + PREFETCH_L1, data.shape[0])
+    while near_data < upto:
+        _prefetch_l1(data, near_data)
+        near_data += 64 // data.itemsize
+    while near_indices < upto:
+        _prefetch_l1(indices, near_indices)
+        near_indices += 64 // indices.itemsize
+    return far_data, far_indices, near_data, near_indices
 
 
 @njit(**JIT)
@@ -189,9 +215,14 @@ def _dot_row(data, indices, start, end, W, k):
 
 @njit(**JIT)
 def _scatter(data, indices, start, end, r, acc, offset):
-    # Scalar: a vectorised scatter-add would need rows free of repeated
-    # columns, which LLVM cannot know. Unrolled eight times by LLVM; four
-    # instructions a nonzero. ``offset`` selects a class's gradient (K*d layout).
+    # Scalar, unrolled eight times by LLVM: four instructions a nonzero. A
+    # vectorised scatter-add would need rows free of repeated columns, which
+    # LLVM cannot know; written in C with AVX-512 gathers and scatters it was
+    # slower anyway (0.92 against 0.69 ns a nonzero in L2). Loading four
+    # accumulator entries before storing any (which loses updates when a row
+    # repeats a column) was 10-25% faster alone in C, no faster in the fused
+    # pass (1.35 ns a nonzero both). ``offset`` selects a class's gradient in
+    # the K*d layout.
     off = np.uintp(offset)
     for p in range(np.uintp(start), np.uintp(end)):
         acc[off + np.uintp(indices[p])] += r * data[p]
@@ -212,16 +243,16 @@ def _binary_block(data, indices, indptr, y, sw, w, b, lo, hi, z, yb, sb, extra, 
     """
     d = w.shape[0]
     extra[:] = 0.0
-    pf_data = indptr[lo] + PREFETCH_AHEAD
-    pf_indices = pf_data
+    far = np.int64(indptr[lo]) + PREFETCH_L2
+    near = np.int64(indptr[lo]) + PREFETCH_L1
+    marks = (far, far, near, near)
     for g in range(lo, hi, GROUP_ROWS):
         m = min(hi, g + GROUP_ROWS) - g
         for t in range(m):
             i = g + t
             start = indptr[i]
             end = indptr[i + 1]
-            pf_data, pf_indices = _prefetch(data, indices, pf_data, pf_indices,
-                                            end + PREFETCH_AHEAD)
+            marks = _prefetch(data, indices, marks, end)
             z[t] = _dot(data, indices, start, end, w) + b
             yb[t] = y[i]
             sb[t] = sw[i]
@@ -248,9 +279,10 @@ def _binary_serial(data, indices, indptr, y, sw, w, b, bounds, total, need_loss)
 
 @njit(parallel=True, **JIT)
 def _binary_parallel(data, indices, indptr, y, sw, w, b, bounds, partials, need_loss):
-    # One prange over all blocks. Blocks in waves of 16, reduced after each
-    # wave (partials that stay in cache), were as fast on an idle machine and
-    # up to 10x slower on a busy one: each wave waits for its slowest thread.
+    # One prange over all blocks. Blocks in waves of 16, each wave reduced
+    # before the next (partials that stay in cache), were as fast on a quiet
+    # machine (47 against 45 ms at 300,000 x 10,000) and up to 8x slower on a
+    # busy one: every wave waits for its slowest, perhaps descheduled, thread.
     for k in prange(bounds.shape[0] - 1):
         acc = partials[k]
         acc[:] = 0.0
