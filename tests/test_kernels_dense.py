@@ -346,3 +346,13 @@ def test_kernels_loaded_from_a_shared_cache_do_not_crash(tmp_path):
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                               text=True)
         assert done.returncode == 0, (fn, dt, par, order, done.returncode, done.stderr)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_weighted_sq_norm_sum_squares_in_float64(dtype, layout):
+    case = cached_case(1000, 10, dtype=np.dtype(dtype), layout=layout, weighted=True)
+    X64 = case.X.astype(np.float64)
+    expected = float(np.sum(case.sample_weight * np.einsum("ij,ij->i", X64, X64)))
+    got = dense.weighted_sq_norm_sum(case.X, case.sample_weight)
+    assert got == pytest.approx(expected, rel=1e-13)

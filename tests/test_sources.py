@@ -234,3 +234,19 @@ def test_sparse_input_is_not_modified():
     LogisticRegression(solver="sgd", max_iter=3, random_state=0).fit(Xs, y)
     for a, b in zip((Xs.data, Xs.indices, Xs.indptr), before, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_repeated_sparse_entries_are_summed_in_a_copy():
+    import scipy.sparse as sp
+
+    _, Xs, y = _sparse_data(2, np.float64, np.int32)
+    # every entry stored twice, as two exact halves: a valid, non-canonical CSR
+    twice = sp.csr_matrix((np.repeat(Xs.data / 2, 2), np.repeat(Xs.indices, 2),
+                           2 * Xs.indptr), shape=Xs.shape)
+    assert not twice.has_canonical_format
+    before = twice.data.copy()
+    a = LogisticRegression().fit(twice, y)
+    b = LogisticRegression().fit(Xs, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(twice.data, before)  # the caller's X is untouched
+    assert twice.nnz == 2 * Xs.nnz

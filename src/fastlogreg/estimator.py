@@ -232,6 +232,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         else:
             X, y = validate_data(self, X, y, **kwargs)
         if is_sparse(X):
+            if not X.has_canonical_format:  # repeated entries: summed, in a copy
+                X = X.copy()
+                X.sum_duplicates()
             return X, y
         if not (X.flags.c_contiguous or X.flags.f_contiguous):
             X = np.ascontiguousarray(X)

@@ -562,11 +562,15 @@ def weighted_sq_norm_sum(X, sw):
     if X.flags.f_contiguous and not X.flags.c_contiguous:
         for j in range(d):  # column sweeps: contiguous for F order
             for i in range(n):
-                total += sw[i] * X[i, j] * X[i, j]
+                # squared in float64, as everything else (Numba's float() would
+                # keep a float32 element float32)
+                x = np.float64(X[i, j])
+                total += sw[i] * x * x
         return total
     for i in range(n):
         t = 0.0
         for j in range(d):
-            t += X[i, j] * X[i, j]
+            x = np.float64(X[i, j])
+            t += x * x
         total += sw[i] * t
     return total
