@@ -54,7 +54,8 @@ def peak():
 def rss_growth(dtype: str, layout: str, warm: str, work: str) -> float:
     """Peak-RSS growth of ``work`` over the size of X, in a fresh process.
 
-    The child builds ``small`` (64 x 100) and runs ``warm`` on it (so that
+    The child builds ``small`` (2048 x 100, large enough for the parallel
+    passes) and runs ``warm`` on it (so that
     compiling or loading kernels is not counted), then builds ``X``
     (200,000 x 100, ``dtype``, directly in ``layout``: no temporary copy) and
     ``y``, and measures how far its peak RSS rises while ``work`` runs.
@@ -70,7 +71,8 @@ def rss_growth(dtype: str, layout: str, warm: str, work: str) -> float:
             if "{layout}" == "C":
                 return rng.standard_normal((n, 100), dtype=np.{dtype})
             return rng.standard_normal((100, n), dtype=np.{dtype}).T
-        small, ys = make(64), np.arange(64) % 2
+        # warm on enough rows to take the parallel passes that X will take
+        small, ys = make(2048), np.arange(2048) % 2
         {warm}
         X = make(200_000)
         y = (X[:, 0] > 0).astype(int)

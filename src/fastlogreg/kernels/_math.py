@@ -155,3 +155,18 @@ def log1p_unit(e):
     q = fma(q, t, 1.0 / 3.0)
     q = q * t
     return 2.0 * fma(s, q, s)
+
+
+def literal_flag(flag) -> bool:
+    """The value of a boolean argument typed as a literal (at compile time).
+
+    Overloads that pick the serial or the ``prange`` pass call it, so that a
+    program compiles only the pass it runs; their callers make the flag a
+    literal with ``numba.literally`` and are entered through one compiled
+    function per value (``dense.loss_grad`` and friends).
+    """
+    if isinstance(flag, types.BooleanLiteral):
+        return flag.literal_value
+    from numba.core.errors import TypingError
+
+    raise TypingError(f"parallel must be a compile-time constant, got {flag}")

@@ -19,11 +19,11 @@ number of threads (``tests/test_kernels_dense.py::test_bitwise_across_threads``)
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit, prange
 from numba.extending import overload
 
 from ._math import DENSE_JIT as JIT
-from ._math import exp_nonpos, log1p_unit
+from ._math import exp_nonpos, literal_flag, log1p_unit
 
 # --- blocks ----------------------------------------------------------------------
 # Rows per block come from the bytes of a row only (n_features, dtype, layout),
@@ -353,19 +353,43 @@ def _finish(acc, w, alpha, out):
     out[d + 2] = acc[d + 2] / S
 
 
-@njit(**JIT)
 def _sum_blocks(X, y, sw, w, b, parallel, partials, total, need_loss):
-    # The pass proper: each block's sums into its row of ``partials``, then the
-    # rows added to ``total`` in block order (the result is thread-count free).
-    if parallel:
-        _pass_parallel(X, y, sw, w, b, partials, need_loss)
-    else:
-        _pass_serial(X, y, sw, w, b, partials, need_loss)
-    for k in range(partials.shape[0]):
-        total += partials[k]
+    """The pass proper: each block's sums into its row of ``partials``, then
+    the rows added to ``total`` in block order (thread-count free)."""
+    raise NotImplementedError("compiled only, through the overload below")
+
+
+@overload(_sum_blocks, jit_options=JIT)
+def _sum_blocks_for(X, y, sw, w, b, parallel, partials, total, need_loss):
+    # The serial or the prange pass, chosen when the caller is compiled: with
+    # a run-time flag both compile, and the prange pass is about 4 of the
+    # 6 s that compiling loss_grad took (1000 x 10 float64, cold cache).
+    run = _pass_parallel if literal_flag(parallel) else _pass_serial
+
+    def impl(X, y, sw, w, b, parallel, partials, total, need_loss):
+        run(X, y, sw, w, b, partials, need_loss)
+        for k in range(partials.shape[0]):
+            total += partials[k]
+    return impl
 
 
 @njit(**JIT)
+def _add_partials(X, y, sw, w, b, parallel, total, need_loss):
+    literally(parallel)
+    partials = np.empty((_n_blocks_of(X), X.shape[1] + _EXTRA))
+    _sum_blocks(X, y, sw, w, b, parallel, partials, total, need_loss)
+
+
+@njit(**JIT)
+def _add_partials_serial(X, y, sw, w, b, total, need_loss):
+    _add_partials(X, y, sw, w, b, False, total, need_loss)
+
+
+@njit(**JIT)
+def _add_partials_parallel(X, y, sw, w, b, total, need_loss):
+    _add_partials(X, y, sw, w, b, True, total, need_loss)
+
+
 def add_partials(X, y, sw, w, b, parallel, total, need_loss):
     """Add the unnormalised sums of one pass over ``X`` into ``total``.
 
@@ -375,10 +399,12 @@ def add_partials(X, y, sw, w, b, parallel, total, need_loss):
     finiteness probe, with ``r_i = s_i (sigmoid(z_i) - y_i)``. A source that
     feeds ``X`` in row chunks whose lengths are multiples of
     :func:`pass_block_rows` gets the same bits as one call over all of ``X``;
-    :func:`finish` turns the sums into a pass's ``out``.
+    :func:`finish` turns the sums into a pass's ``out``. Like every entry with
+    a ``parallel`` flag, it runs one compiled function per value of the flag,
+    so a program that never runs the ``prange`` pass never compiles it.
     """
-    partials = np.empty((_n_blocks_of(X), X.shape[1] + _EXTRA))
-    _sum_blocks(X, y, sw, w, b, parallel, partials, total, need_loss)
+    run = _add_partials_parallel if parallel else _add_partials_serial
+    run(X, y, sw, w, b, total, need_loss)
 
 
 @njit(**JIT)
@@ -407,14 +433,15 @@ def _full_pass(X, y, sw, w, b, alpha, parallel, partials, total, out, need_loss)
     Without ``need_loss`` the loss is skipped (``out[d + 1]`` is nan): it is
     the one part of the pass that the gradient does not need.
     """
+    literally(parallel)
     total[:] = 0.0
     _sum_blocks(X, y, sw, w, b, parallel, partials, total, need_loss)
     return finish(total, w, alpha, need_loss, out)
 
 
 @njit(**JIT)
-def loss_grad(X, y, sw, w, b, alpha, parallel, out):
-    """One fused read of ``X``: loss, gradient and accuracy at ``(w, b)`` into ``out``."""
+def _loss_grad(X, y, sw, w, b, alpha, parallel, out):
+    literally(parallel)
     d = X.shape[1]
     partials = np.empty((_n_blocks_of(X), d + _EXTRA))
     _full_pass(X, y, sw, w, b, alpha, parallel, partials, np.empty(d + _EXTRA), out,
@@ -422,6 +449,25 @@ def loss_grad(X, y, sw, w, b, alpha, parallel, out):
 
 
 @njit(**JIT)
+def _loss_grad_serial(X, y, sw, w, b, alpha, out):
+    _loss_grad(X, y, sw, w, b, alpha, False, out)
+
+
+@njit(**JIT)
+def _loss_grad_parallel(X, y, sw, w, b, alpha, out):
+    _loss_grad(X, y, sw, w, b, alpha, True, out)
+
+
+def loss_grad(X, y, sw, w, b, alpha, parallel, out):
+    """One fused read of ``X``: loss, gradient and accuracy at ``(w, b)`` into ``out``.
+
+    ``parallel`` picks the compiled function of the serial or the ``prange``
+    pass (see :func:`add_partials`).
+    """
+    run = _loss_grad_parallel if parallel else _loss_grad_serial
+    run(X, y, sw, w, b, alpha, out)
+
+
 def gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
               first_epoch, n_epochs, record_every, grad, history):
     """Run ``n_epochs`` fixed-step gradient-descent epochs in compiled code.
@@ -448,6 +494,15 @@ def gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
     n_records : int
         Rows written to ``history``.
     """
+    run = _gd_epochs_parallel if parallel else _gd_epochs_serial
+    return run(X, y, sw, w, b, learning_rate, alpha, fit_intercept, first_epoch,
+               n_epochs, record_every, grad, history)
+
+
+@njit(**JIT)
+def _gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
+               first_epoch, n_epochs, record_every, grad, history):
+    literally(parallel)
     d = X.shape[1]
     partials = np.empty((_n_blocks_of(X), d + _EXTRA))
     total = np.empty(d + _EXTRA)
@@ -476,6 +531,20 @@ def gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
             history[n_records, 2] = grad[d + 2]
             n_records += 1
     return n_epochs, n_records
+
+
+@njit(**JIT)
+def _gd_epochs_serial(X, y, sw, w, b, learning_rate, alpha, fit_intercept, first_epoch,
+                      n_epochs, record_every, grad, history):
+    return _gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, False,
+                      first_epoch, n_epochs, record_every, grad, history)
+
+
+@njit(**JIT)
+def _gd_epochs_parallel(X, y, sw, w, b, learning_rate, alpha, fit_intercept,
+                        first_epoch, n_epochs, record_every, grad, history):
+    return _gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, True,
+                      first_epoch, n_epochs, record_every, grad, history)
 
 
 @njit(**JIT)

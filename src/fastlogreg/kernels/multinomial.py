@@ -17,9 +17,10 @@ serial and parallel passes agree bit for bit for any thread count.
 from math import exp, log
 
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit, prange
+from numba.extending import overload
 
-from ._math import JIT
+from ._math import JIT, literal_flag
 from .dense import block_rows, gather_batch, n_blocks
 
 _EXTRA = 3  # loss, hits, weight after the K*d + K gradient entries
@@ -156,22 +157,47 @@ def _finish(acc, W, alpha, out):
     out[base + K + 1] = acc[base + K + 1] / S
 
 
+def _run_pass(X, y, sw, W, b, parallel, partials):
+    raise NotImplementedError("compiled only, through the overload below")
+
+
+@overload(_run_pass, jit_options=JIT)
+def _run_pass_for(X, y, sw, W, b, parallel, partials):
+    # serial or prange, chosen at compile time as in dense._sum_blocks
+    run = _pass_parallel if literal_flag(parallel) else _pass_serial
+    return lambda X, y, sw, W, b, parallel, partials: run(X, y, sw, W, b, partials)
+
+
 @njit(**JIT)
+def _add_partials(X, y, sw, W, b, parallel, total):
+    literally(parallel)
+    partials = np.empty((n_blocks(X), total.shape[0]))
+    _run_pass(X, y, sw, W, b, parallel, partials)
+    for k in range(partials.shape[0]):  # fixed order: thread-count free
+        total += partials[k]
+
+
+@njit(**JIT)
+def _add_partials_serial(X, y, sw, W, b, total):
+    _add_partials(X, y, sw, W, b, False, total)
+
+
+@njit(**JIT)
+def _add_partials_parallel(X, y, sw, W, b, total):
+    _add_partials(X, y, sw, W, b, True, total)
+
+
 def add_partials(X, y, sw, W, b, parallel, total):
     """Add the unnormalised sums of one pass over ``X`` into ``total``.
 
     ``total`` (length ``K*d + K + 3``, the layout of ``out`` with the weight
     ``sum_i s_i`` last) receives the blocks' sums in row order, so row chunks
     whose lengths are multiples of :func:`.dense.block_rows` give the same
-    bits as one call; :func:`finish` normalises them.
+    bits as one call; :func:`finish` normalises them. One compiled function
+    per value of ``parallel`` (see :func:`.dense.add_partials`).
     """
-    partials = np.empty((n_blocks(X), total.shape[0]))
-    if parallel:
-        _pass_parallel(X, y, sw, W, b, partials)
-    else:
-        _pass_serial(X, y, sw, W, b, partials)
-    for k in range(partials.shape[0]):  # fixed order: thread-count free
-        total += partials[k]
+    run = _add_partials_parallel if parallel else _add_partials_serial
+    run(X, y, sw, W, b, total)
 
 
 @njit(**JIT)
@@ -181,12 +207,28 @@ def finish(total, W, alpha, out):
 
 
 @njit(**JIT)
-def loss_grad(X, y, sw, W, b, alpha, parallel, out):
-    """One fused read of ``X``: softmax loss, gradient and accuracy into ``out``."""
+def _loss_grad(X, y, sw, W, b, alpha, parallel, out):
+    literally(parallel)
     K, d = W.shape
     total = np.zeros(K * d + K + _EXTRA)
-    add_partials(X, y, sw, W, b, parallel, total)
+    _add_partials(X, y, sw, W, b, parallel, total)
     _finish(total, W, alpha, out)
+
+
+@njit(**JIT)
+def _loss_grad_serial(X, y, sw, W, b, alpha, out):
+    _loss_grad(X, y, sw, W, b, alpha, False, out)
+
+
+@njit(**JIT)
+def _loss_grad_parallel(X, y, sw, W, b, alpha, out):
+    _loss_grad(X, y, sw, W, b, alpha, True, out)
+
+
+def loss_grad(X, y, sw, W, b, alpha, parallel, out):
+    """One fused read of ``X``: softmax loss, gradient and accuracy into ``out``."""
+    run = _loss_grad_parallel if parallel else _loss_grad_serial
+    run(X, y, sw, W, b, alpha, out)
 
 
 @njit(**JIT)
