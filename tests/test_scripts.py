@@ -12,6 +12,7 @@ sys.path.insert(0, str(SCRIPTS))
 
 import bandwidth  # noqa: E402
 import compare  # noqa: E402
+import out_of_core  # noqa: E402
 import sparse_bandwidth  # noqa: E402
 
 
@@ -49,3 +50,11 @@ def test_compare_quick_prints_the_tables(capsys):
     assert len(epochs) == 4  # the epoch table: two dtypes x two orders
     assert "| problem | dtype | C epoch | F epoch | F / C |" in out
     assert len(rows) - len(epochs) == 2  # the alternating F-vs-C table: two dtypes
+
+
+def test_out_of_core_fits_a_file_to_the_in_memory_model(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "argv", ["out_of_core.py", "--rows", "20000",
+                                      "--dir", str(tmp_path)])
+    out_of_core.main()  # exits 1 if over budget or not the same model
+    out = capsys.readouterr().out
+    assert "| 20,000 x 100 float32, 0.01 GB |" in out and "| bit for bit |" in out
