@@ -368,8 +368,11 @@ def _sum_blocks_for(X, y, sw, w, b, parallel, partials, total, need_loss):
 
     def impl(X, y, sw, w, b, parallel, partials, total, need_loss):
         run(X, y, sw, w, b, partials, need_loss)
+        # explicit loops, not ``total += partials[k]``: an array expression
+        # brings in its shape-mismatch error path, about 3 s of a cold compile
         for k in range(partials.shape[0]):
-            total += partials[k]
+            for j in range(total.shape[0]):
+                total[j] += partials[k, j]
     return impl
 
 
@@ -440,22 +443,22 @@ def _full_pass(X, y, sw, w, b, alpha, parallel, partials, total, out, need_loss)
 
 
 @njit(**JIT)
-def _loss_grad(X, y, sw, w, b, alpha, parallel, out):
+def _loss_grad(X, y, sw, w, b, alpha, parallel, out, need_loss):
     literally(parallel)
     d = X.shape[1]
     partials = np.empty((_n_blocks_of(X), d + _EXTRA))
     _full_pass(X, y, sw, w, b, alpha, parallel, partials, np.empty(d + _EXTRA), out,
-               True)
+               need_loss)
 
 
 @njit(**JIT)
-def _loss_grad_serial(X, y, sw, w, b, alpha, out):
-    _loss_grad(X, y, sw, w, b, alpha, False, out)
+def _loss_grad_serial(X, y, sw, w, b, alpha, out, need_loss):
+    _loss_grad(X, y, sw, w, b, alpha, False, out, need_loss)
 
 
 @njit(**JIT)
-def _loss_grad_parallel(X, y, sw, w, b, alpha, out):
-    _loss_grad(X, y, sw, w, b, alpha, True, out)
+def _loss_grad_parallel(X, y, sw, w, b, alpha, out, need_loss):
+    _loss_grad(X, y, sw, w, b, alpha, True, out, need_loss)
 
 
 def loss_grad(X, y, sw, w, b, alpha, parallel, out):
@@ -465,7 +468,9 @@ def loss_grad(X, y, sw, w, b, alpha, parallel, out):
     pass (see :func:`add_partials`).
     """
     run = _loss_grad_parallel if parallel else _loss_grad_serial
-    run(X, y, sw, w, b, alpha, out)
+    # need_loss arrives from Python as a run-time bool, as in gd_epochs: a
+    # constant True would be typed as a literal and compile _full_pass twice
+    run(X, y, sw, w, b, alpha, out, True)
 
 
 def gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
@@ -510,7 +515,8 @@ def _gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
     n_records = 0
     last = first_epoch + n_epochs - 1
     for e in range(first_epoch, first_epoch + n_epochs):
-        w_prev[:] = w
+        for j in range(d):
+            w_prev[j] = w[j]
         b_prev = b[0]
         for j in range(d):
             w[j] -= learning_rate * grad[j]
@@ -522,7 +528,8 @@ def _gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
                             need_loss)
         if not finite or (need_loss and not np.isfinite(grad[d + 1])):
             # Diverged: give back the last weights whose loss was finite.
-            w[:] = w_prev
+            for j in range(d):
+                w[j] = w_prev[j]
             b[0] = b_prev
             return e - first_epoch, n_records
         if record:

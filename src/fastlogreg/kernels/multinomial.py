@@ -174,7 +174,8 @@ def _add_partials(X, y, sw, W, b, parallel, total):
     partials = np.empty((n_blocks(X), total.shape[0]))
     _run_pass(X, y, sw, W, b, parallel, partials)
     for k in range(partials.shape[0]):  # fixed order: thread-count free
-        total += partials[k]
+        for j in range(total.shape[0]):  # a loop: see dense._sum_blocks_for
+            total[j] += partials[k, j]
 
 
 @njit(**JIT)
