@@ -17,7 +17,8 @@ import mmap
 
 import numpy as np
 
-__all__ = ["CHUNK_BYTES", "mapping_of", "release", "row_chunks"]
+__all__ = ["CHUNK_BYTES", "chunks", "mapping_of", "read_in_chunks", "release",
+           "row_chunks"]
 
 #: Bytes of X per chunk when a memory-mapped X is read chunk by chunk. A pass
 #: over a mapped file holds about one chunk resident (plus the model).
@@ -58,3 +59,25 @@ def row_chunks(n_rows: int, row_bytes: int, multiple: int = 1,
     rows = max(multiple, budget // max(1, row_bytes) // multiple * multiple)
     for lo in range(0, n_rows, rows):
         yield lo, min(n_rows, lo + rows)
+
+
+def read_in_chunks(X) -> bool:
+    """True for a 2-D array on a releasable mapping larger than one chunk: the
+    arrays that passes, checks and predictions read chunk by chunk."""
+    return X.ndim == 2 and X.nbytes > CHUNK_BYTES and mapping_of(X) is not None
+
+
+def chunks(X: np.ndarray, multiple: int = 1):
+    """``(lo, hi, X[lo:hi])`` for each row chunk of ``X``, releasing the pages of
+    its mapping after each.
+
+    Chunks of a C-ordered X are views; chunks of an F-ordered X, whose rows
+    are spread over the whole file, are copied to one F-ordered chunk.
+    """
+    mm = mapping_of(X)
+    f = X.flags.f_contiguous and not X.flags.c_contiguous
+    for lo, hi in row_chunks(X.shape[0], X.shape[1] * X.itemsize, multiple):
+        try:
+            yield lo, hi, np.asfortranarray(X[lo:hi]) if f else X[lo:hi]
+        finally:
+            release(mm)

@@ -57,14 +57,9 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     """
     if arr.dtype.kind != "f" or arr.size == 0:
         return
-    mm = _mapping.mapping_of(arr)
-    if mm is not None and arr.ndim == 2 and arr.nbytes > _mapping.CHUNK_BYTES:
-        row_bytes = arr.shape[1] * arr.itemsize
-        for lo, hi in _mapping.row_chunks(arr.shape[0], row_bytes):
-            try:
-                _check_finite(arr[lo:hi], name)
-            finally:
-                _mapping.release(mm)
+    if _mapping.read_in_chunks(arr):
+        for _, _, chunk in _mapping.chunks(arr):
+            _check_finite(chunk, name)
         return
     _check_finite(arr, name)
 

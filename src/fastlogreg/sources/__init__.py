@@ -35,7 +35,7 @@ def as_source(X, y, sample_weight) -> Source:
     if is_dask_array(X):
         return DaskArrays(X, y, sample_weight)
     if isinstance(X, np.ndarray):
-        if X.nbytes > _mapping.CHUNK_BYTES and _mapping.mapping_of(X) is not None:
+        if _mapping.read_in_chunks(X):
             return Mapped(X, y, sample_weight)
         return InMemory(X, y, sample_weight)
     raise TypeError(f"no data source reads {type(X).__name__}")

@@ -58,9 +58,10 @@ class Source(ABC):
     def sq_norm_sum(self) -> float:
         """``sum_i s_i ||x_i||^2``."""
 
-    @abstractmethod
     def weight_sum(self) -> float:
-        """``S = sum_i s_i``."""
+        """``S = sum_i s_i`` (of in-memory weights; a source that holds them
+        elsewhere overrides it)."""
+        return float(self.sample_weight.sum())
 
     @abstractmethod
     def sample_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

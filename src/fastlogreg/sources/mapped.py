@@ -27,17 +27,10 @@ class Mapped(Source):
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.n_samples, self.n_features = X.shape
         self._mm = _mapping.mapping_of(X)
-        self._f = X.flags.f_contiguous and not X.flags.c_contiguous
 
     def _chunks(self, multiple: int = 1):
-        """``(lo, hi, X[lo:hi])`` for each chunk; pages released after each."""
-        row_bytes = self.n_features * self.X.itemsize
-        for lo, hi in _mapping.row_chunks(self.n_samples, row_bytes, multiple):
-            Xc = np.asfortranarray(self.X[lo:hi]) if self._f else self.X[lo:hi]
-            try:
-                yield lo, hi, Xc
-            finally:
-                _mapping.release(self._mm)
+        """``(lo, hi, X[lo:hi])`` for each chunk (:func:`.._mapping.chunks`)."""
+        return _mapping.chunks(self.X, multiple)
 
     def binary_sums(self, w, b, need_loss):
         total = np.zeros(self.n_features + 5)
@@ -60,9 +53,6 @@ class Mapped(Source):
     def sq_norm_sum(self):
         return sum(dense.weighted_sq_norm_sum(Xc, self.sample_weight[lo:hi])
                    for lo, hi, Xc in self._chunks())
-
-    def weight_sum(self):
-        return float(self.sample_weight.sum())
 
     def sample_rows(self, rows):
         try:

@@ -59,9 +59,6 @@ class InMemory(Source):
     def sq_norm_sum(self):
         return dense.weighted_sq_norm_sum(self.X, self.sample_weight)
 
-    def weight_sum(self):
-        return float(self.sample_weight.sum())
-
     def sample_rows(self, rows):
         return self.X[rows].astype(np.float64), self.sample_weight[rows]
 

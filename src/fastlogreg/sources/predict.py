@@ -30,15 +30,9 @@ def decision_function(X, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
     if is_sparse(X):
         _sparse_logits(X, coef, intercept, out)
         return out
-    mm = _mapping.mapping_of(X)
-    if mm is None or X.nbytes <= _mapping.CHUNK_BYTES:
+    if not _mapping.read_in_chunks(X):
         _dense_logits(X, coef, intercept, out)
         return out
-    f = X.flags.f_contiguous and not X.flags.c_contiguous
-    for lo, hi in _mapping.row_chunks(n, X.shape[1] * X.itemsize):
-        try:
-            Xc = np.asfortranarray(X[lo:hi]) if f else X[lo:hi]
-            _dense_logits(Xc, coef, intercept, out[lo:hi])
-        finally:
-            _mapping.release(mm)
+    for lo, hi, Xc in _mapping.chunks(X):
+        _dense_logits(Xc, coef, intercept, out[lo:hi])
     return out

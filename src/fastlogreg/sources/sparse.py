@@ -48,9 +48,6 @@ class CSR(Source):
     def sq_norm_sum(self):
         return sparse.weighted_sq_norm_sum(self.X.data, self.X.indptr, self.sample_weight)
 
-    def weight_sum(self):
-        return float(self.sample_weight.sum())
-
     def sample_rows(self, rows):
         return self.X[rows].toarray().astype(np.float64), self.sample_weight[rows]
 
