@@ -186,6 +186,38 @@ def test_problems_take_a_source():
     assert p.n_samples == 300 and p.n_params == 15
 
 
+@pytest.mark.parametrize(("n", "d", "layout", "copied"), [
+    (1000, 10, "C", True),       # the notebook's shape: gd reads a column-major copy
+    (1000, 16, "C", True),       # the widest rows copied (dense.SHORT_ROW)
+    (1000, 17, "C", False),      # longer rows: the row sweep is the right one
+    (1000, 10, "F", False),      # already column-major
+    (300_000, 10, "C", False),   # 24 MB: bandwidth-bound, a copy would only cost memory
+])
+def test_gd_reads_small_short_rowed_c_data_from_a_column_major_copy(n, d, layout,
+                                                                     copied):
+    case = make_case(n, d, layout=layout, weighted=True)
+    before = case.X.copy()
+    source = InMemory(case.X, case.y, case.sample_weight)
+    Xe = source.epoch_X
+    assert (Xe is not case.X) == copied
+    if copied:
+        assert Xe.flags.f_contiguous and not np.shares_memory(Xe, case.X)
+        np.testing.assert_array_equal(Xe, case.X)
+    # the copy is only a layout: gd on C data is gd on the same data in F order
+    # (the epochs read the same F copy; the first gradient, from the C pass,
+    # may differ in its last bits), and the caller's X is untouched
+    if copied:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # 30 steps, tol=0
+            fits = [LogisticRegression(solver="gd", max_iter=30, tol=0.0, C=10.0)
+                    .fit(X, case.y, sample_weight=case.sample_weight)
+                    for X in (case.X, np.asfortranarray(case.X))]
+        np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(fits[0].intercept_, fits[1].intercept_, rtol=1e-12,
+                                   atol=1e-15)
+    np.testing.assert_array_equal(case.X, before)
+
+
 # --- sparse ------------------------------------------------------------------------
 
 def _sparse_data(n_classes, dtype, index_dtype, seed=0):

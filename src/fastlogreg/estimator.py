@@ -246,7 +246,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Fit the model to ``X`` (n_samples, n_features) and labels ``y``.
 
         float32 and float64 ``X`` in C or F order are read in place, never
-        copied. Returns ``self``.
+        copied (except by ``solver="gd"`` for a C-ordered ``X`` of at most 16
+        features and 16 MiB, read faster from a column-major copy). Returns
+        ``self``.
         """
         self._check_params()
         if is_dask_array(X) or is_dask_array(y):

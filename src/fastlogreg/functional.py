@@ -89,7 +89,9 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     ----------
     X : array-like of shape (n_samples, n_features)
         float32 and float64 arrays in C or F order are read in place, never
-        copied; other numeric dtypes are converted to float64.
+        copied (except by ``"gd"`` for a C-ordered ``X`` of at most 16
+        features and 16 MiB, read faster from a column-major copy); other
+        numeric dtypes are converted to float64.
     y : array-like of shape (n_samples,)
         Labels 0 and 1 (or bool).
     solver : {"gd", "sgd"}, default="gd"

@@ -70,7 +70,7 @@ def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
             chunk = max_iter - done  # nothing to check between records: one call
         data = problem.data
         ran, rec = dense.gd_epochs(
-            data.X, data.y, data.sample_weight, w, b, learning_rate,
+            data.epoch_X, data.y, data.sample_weight, w, b, learning_rate,
             problem.alpha, problem.fit_intercept, data.parallel, done, chunk,
             record_every, grad, history[n_rec:],
         )

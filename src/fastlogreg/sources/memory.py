@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numba
 import numpy as np
 
@@ -13,6 +15,17 @@ __all__ = ["PARALLEL_MIN_ELEMENTS", "InMemory"]
 # Below this many elements of X a pass takes microseconds and waking the thread
 # pool costs more than it saves; above it the parallel pass wins.
 PARALLEL_MIN_ELEMENTS = 1 << 17
+
+# gd's compiled epochs read a column-major copy of a C-ordered X whose rows are
+# short (at most dense.SHORT_ROW features) while the copy is at most this big.
+# In cache the column sweep is the faster one for short rows: eight columns
+# share each load and store of the logits, where the row sweep runs one
+# scalar chain of d FMAs per row. Per epoch, C / F (python scripts/compare.py's
+# machine): 1000 x 10 float64 1.2-1.4x, float32 1.55x, 1000 x 2 1.9x,
+# 200,000 x 10 (16 MB, 2 threads) 1.6x; from memory both are bandwidth-bound
+# (400,000 x 10: 1.1x, 1,000,000 x 10: 1.0x), and a larger copy would cost
+# memory for nothing. The copy (7 us at 1000 x 10) is made once per fit.
+TRANSPOSE_MAX_BYTES = 16 << 20
 
 
 def use_threads(n_elements: int) -> bool:
@@ -34,6 +47,17 @@ class InMemory(Source):
     def parallel(self) -> bool:
         # read at each pass: n_jobs may change Numba's thread count between fits
         return use_threads(self.X.size)
+
+    @cached_property
+    def epoch_X(self) -> np.ndarray:
+        """``X`` as the compiled gradient-descent epochs read it fastest: an
+        F-ordered copy when it is C-ordered, short-rowed and small (see
+        ``TRANSPOSE_MAX_BYTES``), otherwise ``X`` itself."""
+        X = self.X
+        if (X.flags.c_contiguous and not X.flags.f_contiguous
+                and X.shape[1] <= dense.SHORT_ROW and X.nbytes <= TRANSPOSE_MAX_BYTES):
+            return np.asfortranarray(X)
+        return X
 
     def binary_sums(self, w, b, need_loss):
         total = np.zeros(self.n_features + 5)
