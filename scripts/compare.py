@@ -8,7 +8,13 @@ bandwidth (measured in the same run by ``scripts/bandwidth.py``) that the
 kernels' epoch reaches. A second table times whole fits on the notebook's
 problem, and a third the import + first-fit and cold-compile times measured in
 fresh processes. A small table between them times the F-ordered epoch against
-the C-ordered one alternately, for a ratio that both measured under one load.
+the C-ordered one.
+
+Everything compared within a table is timed alternately
+(``demo.interleaved_seconds``: oracle, kernels, bandwidth probe, scikit-learn,
+oracle, kernels, ...), so that every contender sees the same machine load;
+on a shared machine, times measured a minute apart can differ by more than
+the contenders do.
 
     python scripts/compare.py              # the README's table
     python scripts/compare.py --quick      # small sizes, one repeat (CI smoke test)
@@ -23,7 +29,9 @@ Definitions (all medians of ``--repeats`` runs):
 - scikit-learn: ``LogisticRegression(solver="lbfgs", max_iter=10, tol=0)``
   fit time divided by its ``n_iter_`` (an L-BFGS iteration costs about one
   loss-and-gradient pass, so it is the nearest peer of an epoch);
-- GB/s: ``X.nbytes`` per kernels epoch; % BW: that over the bandwidth.
+- bandwidth: the best of the row's probes (``bandwidth._parallel_sum`` over
+  the 1 GiB array, one per round); GB/s: ``X.nbytes`` per kernels epoch;
+  % BW: that over the row's bandwidth.
 """
 
 from __future__ import annotations
@@ -35,7 +43,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -47,8 +54,9 @@ import bandwidth
 
 from fastlogreg import reference
 from fastlogreg.comparisons import make_case
-from fastlogreg.demo import median_seconds
+from fastlogreg.demo import interleaved_seconds
 from fastlogreg.kernels import dense
+from fastlogreg.sources import InMemory
 
 # The solvers' threshold for the parallel pass (solvers' PARALLEL_MIN_ELEMENTS).
 PARALLEL_ELEMENTS = 1 << 17
@@ -73,20 +81,20 @@ def sklearn_peers():
     return peers
 
 
-def sklearn_iteration(cls, X, y, repeats: int) -> float:
-    """Seconds per L-BFGS iteration of ``cls`` (10 iterations, no stopping)."""
+def sklearn_runner(cls, X, y):
+    """A call fitting ``cls`` for 10 L-BFGS iterations (no stopping), and a
+    function giving the iterations the last call ran."""
     from sklearn.exceptions import ConvergenceWarning
 
-    n_iter = []
+    n_iter = [1]
 
     def run():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model = cls(solver="lbfgs", max_iter=10, tol=0.0).fit(X, y)
-        n_iter.append(int(np.max(model.n_iter_)))
+        n_iter[0] = max(1, int(np.max(model.n_iter_)))
 
-    t = median_seconds(run, max(1, repeats // 2 + 1), warmup=1)
-    return t / max(1, n_iter[-1])
+    return run, lambda: n_iter[0]
 
 
 def oracle_epoch(case) -> None:
@@ -113,29 +121,36 @@ def kernels_epoch_runner(case):
     return run
 
 
-def epoch_table(problems, repeats: int, bw: float) -> list[str]:
+def epoch_table(problems, repeats: int, probe_array: np.ndarray) -> list[str]:
     peers = sklearn_peers()
     head = ["problem", "dtype", "order", "oracle epoch", "kernels epoch", "oracle / kernels"]
     for name, _ in peers:
         head += [f"{name} iter", f"{name} / kernels"]
-    head += ["kernels GB/s", "% of BW"]
+    head += ["bandwidth GB/s", "kernels GB/s", "% of BW"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 3)]
     for n, d, order in problems:
         for dtype in (np.float64, np.float32):
             case = make_case(n, d, dtype=dtype, layout=order)
-            t_oracle = median_seconds(lambda case=case: oracle_epoch(case), repeats, warmup=1)
-            t_fast = (median_seconds(kernels_epoch_runner(case), repeats, warmup=1)
-                      / EPOCHS_PER_CALL)
+            peer_runs = [sklearn_runner(cls, case.X, case.y) for _, cls in peers]
+            funcs = [lambda case=case: oracle_epoch(case), kernels_epoch_runner(case),
+                     lambda: bandwidth._parallel_sum(probe_array),
+                     *(run for run, _ in peer_runs)]
+            # sklearn's 10 iterations take seconds at 1M x 100: fewer rounds
+            rounds = repeats if n * d < 10**7 else max(3, repeats // 2 + 1)
+            times = interleaved_seconds(funcs, rounds, warmup=1)
+            t_oracle = statistics.median(times[0])
+            t_fast = statistics.median(times[1]) / EPOCHS_PER_CALL
+            bw = probe_array.nbytes / min(times[2]) / 1e9
             cells = [f"{n:,} x {d}", np.dtype(dtype).name, order, _ms(t_oracle),
                      _ms(t_fast), f"{t_oracle / t_fast:.1f}x"]
-            for _, cls in peers:
-                t_peer = sklearn_iteration(cls, case.X, case.y, repeats)
+            for ts, (_, iterations) in zip(times[3:], peer_runs, strict=True):
+                t_peer = statistics.median(ts) / iterations()
                 cells += [_ms(t_peer), f"{t_peer / t_fast:.1f}x"]
             gbs = case.X.nbytes / t_fast / 1e9
-            cells += [f"{gbs:.1f}", f"{gbs / bw:.0%}"]
+            cells += [f"{bw:.1f}", f"{gbs:.1f}", f"{gbs / bw:.0%}"]
             rows.append("| " + " | ".join(cells) + " |")
             print(rows[-1], file=sys.stderr, flush=True)
-            del case
+            del case, funcs, peer_runs
     return rows
 
 
@@ -149,15 +164,8 @@ def layout_table(problems, repeats: int) -> list[str]:
         for dtype in (np.float64, np.float32):
             runners = [kernels_epoch_runner(make_case(n, d, dtype=dtype, layout=order))
                        for order in "CF"]
-            times = ([], [])
-            for run in runners:
-                run()  # warm-up
-            for _ in range(repeats):
-                for run, ts in zip(runners, times, strict=True):
-                    start = time.perf_counter()
-                    run()
-                    ts.append((time.perf_counter() - start) / EPOCHS_PER_CALL)
-            t_c, t_f = (statistics.median(ts) for ts in times)
+            t_c, t_f = (statistics.median(ts) / EPOCHS_PER_CALL
+                        for ts in interleaved_seconds(runners, repeats, warmup=1))
             rows.append(f"| {n:,} x {d} | {np.dtype(dtype).name} | {_ms(t_c)} | "
                         f"{_ms(t_f)} | {t_f / t_c:.2f}x |")
             print(rows[-1], file=sys.stderr, flush=True)
@@ -177,13 +185,15 @@ def notebook_table(repeats: int) -> list[str]:
     every = NOTEBOOK_SETTINGS["record_every"]
     lr = NOTEBOOK_SETTINGS["learning_rate"]
 
+    Xe = InMemory(X, y, sw).epoch_X  # what gd's epochs read: a column-major copy
+
     def kernels_only():
         w = w0.copy()
         b = np.array([b0])
         grad = np.empty(d + 3)
         history = np.empty((epochs, 3))
         dense.loss_grad(X, y, sw, w, b[0], 0.0, False, grad)
-        dense.gd_epochs(X, y, sw, w, b, lr, 0.0, True, False, 0, epochs, every, grad,
+        dense.gd_epochs(Xe, y, sw, w, b, lr, 0.0, True, False, 0, epochs, every, grad,
                         history)
 
     runs = [
@@ -192,7 +202,8 @@ def notebook_table(repeats: int) -> list[str]:
         ("`fastlogreg.fit(solver='gd')`",
          lambda: fastlogreg.fit(X, y, coef_init=w0, intercept_init=b0,
                                 **NOTEBOOK_SETTINGS)),
-        ("kernels alone (`loss_grad` + one `gd_epochs` call)", kernels_only),
+        ("kernels alone (`loss_grad` + one `gd_epochs` call over gd's copy)",
+         kernels_only),
     ]
     from sklearn.linear_model import LogisticRegression
 
@@ -201,7 +212,11 @@ def notebook_table(repeats: int) -> list[str]:
     if hasattr(fastlogreg, "LogisticRegression"):
         runs.append(("`fastlogreg.LogisticRegression(solver='gd', max_iter=100)`",
                      lambda: _estimator_fit(fastlogreg.LogisticRegression, X, y)))
-    times = [(label, median_seconds(f, repeats * 10, warmup=3)) for label, f in runs]
+    # rounds of five calls each: a millisecond fit right after the oracle runs
+    # with cold caches (see demo.interleaved_seconds); the median is warm
+    samples = interleaved_seconds([f for _, f in runs], repeats * 2, warmup=3, calls=5)
+    times = [(label, statistics.median(ts)) for (label, _), ts in zip(runs, samples,
+                                                                      strict=True)]
     t_oracle = times[0][1]
     rows = ["| notebook problem, 1000 x 10, 100 epochs | time | oracle / this |",
             "|---|---:|---:|"]
@@ -274,17 +289,20 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 7)
     mib = 128 if args.quick else 1024
-    bw = bandwidth.measure_bandwidth(bandwidth.make_array(mib), 3 if args.quick else 10)
+    probe = bandwidth.make_array(mib)
+    bw = bandwidth.measure_bandwidth(probe, 3 if args.quick else 10)
     lines = [f"Machine: {machine()}.", "",
-             f"Read bandwidth measured in this run (`scripts/bandwidth.py`): "
-             f"**{bw:.1f} GB/s**.", ""]
-    lines += epoch_table(QUICK_PROBLEMS if args.quick else FULL_PROBLEMS, repeats, bw)
+             f"Read bandwidth measured at the start of this run (`scripts/bandwidth.py`): "
+             f"**{bw:.1f} GB/s**; each row's own figure is the best of the probes "
+             "timed between its epochs.", ""]
+    lines += epoch_table(QUICK_PROBLEMS if args.quick else FULL_PROBLEMS, repeats, probe)
     lines += ["", *layout_table(QUICK_PROBLEMS if args.quick else FULL_PROBLEMS, repeats)]
     lines += ["", *notebook_table(1 if args.quick else repeats)]
     if not (args.quick or args.no_compile):
         lines += ["", *compile_table()]
     lines += ["", f"`python scripts/compare.py{' --quick' if args.quick else ''}`, "
-              f"medians of {repeats} repeats."]
+              f"medians of {repeats} repeats (3-4 for the scikit-learn rounds at "
+              "1M x 100), the contenders of each table timed alternately."]
     print("\n".join(lines))
 
 

@@ -10,8 +10,8 @@ the read bandwidth with ``scripts/bandwidth.py`` in the same process, and
 prints one markdown table row: bytes, median epoch time, the bytes-over-
 bandwidth limit, and their ratio.
 
-Bandwidth and epochs are sampled alternately (one bandwidth measurement of
-two sums, one epoch, and so on), so that both see the same load on a shared
+Bandwidth and epochs are sampled alternately (one parallel sum over the
+bandwidth array, one epoch, and so on), so that both see the same load on a shared
 machine; the bandwidth is the best sample (as ``bandwidth.py`` reports it),
 the epoch the median.
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numba
@@ -33,6 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bandwidth
 
+from fastlogreg.demo import interleaved_seconds
 from fastlogreg.kernels import sparse
 
 
@@ -80,15 +80,11 @@ def epoch(problem: dict, total: np.ndarray, parallel: bool = True) -> None:
 def measure(problem: dict, repeats: int, array: np.ndarray) -> dict:
     """Median epoch and best bandwidth, sampled alternately after a warm-up."""
     total = np.zeros(problem["w"].shape[0] + 5)
-    epoch(problem, total)  # compile (or load from the cache) and touch X once
-    epochs, gbs = [], []
-    for _ in range(repeats):
-        gbs.append(bandwidth.measure_bandwidth(array, repeats=2))
-        start = time.perf_counter()
-        epoch(problem, total)
-        epochs.append(time.perf_counter() - start)
+    probe, epochs = interleaved_seconds(
+        [lambda: bandwidth._parallel_sum(array), lambda: epoch(problem, total)],
+        repeats, warmup=1)  # the warm-up compiles (or loads) and touches X once
     nbytes = csr_bytes(problem)
-    best = max(gbs)
+    best = array.nbytes / min(probe) / 1e9
     seconds = statistics.median(epochs)
     limit = nbytes / (best * 1e9)
     return {"bytes": nbytes, "bandwidth": best, "epoch": seconds, "best_epoch": min(epochs),
@@ -116,7 +112,7 @@ def main(argv=None) -> dict:
           f"| {result['epoch'] * 1e3:.1f} ms | {result['limit'] * 1e3:.1f} ms "
           f"| {result['ratio']:.2f} | {numba.get_num_threads()} |")
     print(f"\nmedian of {args.repeats} epochs (best {result['best_epoch'] * 1e3:.1f} ms); "
-          f"bandwidth: best of {2 * args.repeats} parallel sums over {args.mib} MiB, "
+          f"bandwidth: best of {args.repeats} parallel sums over {args.mib} MiB, "
           "sampled between the epochs")
     return result
 

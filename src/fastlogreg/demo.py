@@ -20,6 +20,7 @@ from .functional import fit
 
 __all__ = [
     "NOTEBOOK_SETTINGS",
+    "interleaved_seconds",
     "median_seconds",
     "notebook_init",
     "notebook_problem",
@@ -43,16 +44,38 @@ def notebook_init(seed: int = 0) -> tuple[np.ndarray, float]:
     return rng.random(10) * 0.01, float(rng.random() * 0.01)
 
 
+def interleaved_seconds(funcs, repeats: int, warmup: int = 0,
+                        calls: int = 1) -> list[list[float]]:
+    """Wall times of ``repeats`` rounds that call each of ``funcs`` in turn,
+    ``calls`` times in a row (after ``warmup`` untimed rounds): one list of
+    ``repeats * calls`` times per function.
+
+    Contenders timed alternately (a, b, a, b, ...) see the same machine load.
+    On a shared machine two medians taken a minute apart can differ by more
+    than the contenders do (here a CPU-bound loop varied 2x from one run to
+    the next), so every ratio this package reports comes from one interleaved
+    run. Work of a few milliseconds also feels its neighbour: right after the
+    oracle's temporaries have gone through the caches, the notebook's
+    fastlogreg fit takes 585 us instead of 443 us back to back. ``calls > 1``
+    measures such work warm (the median ignores the first call of a round),
+    as each contender would run on its own.
+    """
+    for _ in range(warmup):
+        for func in funcs:
+            func()
+    times = [[] for _ in funcs]
+    for _ in range(repeats):
+        for func, ts in zip(funcs, times, strict=True):
+            for _ in range(calls):
+                start = time.perf_counter()
+                func()
+                ts.append(time.perf_counter() - start)
+    return times
+
+
 def median_seconds(func, repeats: int, warmup: int = 0) -> float:
     """Median wall time of ``repeats`` calls of ``func`` after ``warmup`` calls."""
-    for _ in range(warmup):
-        func()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(interleaved_seconds([func], repeats, warmup)[0])
 
 
 def run_demo(repeats: int = 15, file: TextIO | None = None) -> dict:
@@ -88,11 +111,12 @@ def run_demo(repeats: int = 15, file: TextIO | None = None) -> dict:
     coef_diff = float(np.max(np.abs(fast.coef - oracle.w)))
     print(f"\nlargest difference: loss {loss_diff:.2e}, weights {coef_diff:.2e}", file=out)
 
-    t_oracle = median_seconds(
-        lambda: reference.train(X, y, w0=w0, b0=b0, **NOTEBOOK_SETTINGS), repeats)
-    t_fast = median_seconds(
-        lambda: fit(X, y, coef_init=w0, intercept_init=b0, **NOTEBOOK_SETTINGS), repeats)
-    print(f"\ntime for the 100 epochs (median of {repeats}):", file=out)
+    t_oracle, t_fast = (statistics.median(ts) for ts in interleaved_seconds(
+        [lambda: reference.train(X, y, w0=w0, b0=b0, **NOTEBOOK_SETTINGS),
+         lambda: fit(X, y, coef_init=w0, intercept_init=b0, **NOTEBOOK_SETTINGS)],
+        repeats))
+    print(f"\ntime for the 100 epochs (medians of {repeats}, timed alternately):",
+          file=out)
     print(f"  NumPy oracle   {t_oracle * 1e3:8.3f} ms", file=out)
     print(f"  Numba kernels  {t_fast * 1e3:8.3f} ms   ({t_oracle / t_fast:.1f}x faster)",
           file=out)
