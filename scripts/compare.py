@@ -10,11 +10,13 @@ problem, and a third the import + first-fit and cold-compile times measured in
 fresh processes. A small table between them times the F-ordered epoch against
 the C-ordered one.
 
-Everything compared within a table is timed alternately
-(``demo.interleaved_seconds``: oracle, kernels, bandwidth probe, scikit-learn,
-oracle, kernels, ...), so that every contender sees the same machine load;
-on a shared machine, times measured a minute apart can differ by more than
-the contenders do.
+The kernels' epochs alternate with bandwidth probes, the C with the F epochs,
+and the notebook's contenders with each other in rounds of ten calls
+(``demo.interleaved_seconds``), so that the two sides of those ratios see
+the same machine load: on a shared machine, times measured a minute apart
+can differ by more than the contenders do. The oracle's and scikit-learn's
+epochs are timed in blocks of their own, because their BLAS and OpenMP
+threads keep spinning after a call and slow a Numba pass that follows.
 
     python scripts/compare.py              # the README's table
     python scripts/compare.py --quick      # small sizes, one repeat (CI smoke test)
@@ -54,7 +56,7 @@ import bandwidth
 
 from fastlogreg import reference
 from fastlogreg.comparisons import make_case
-from fastlogreg.demo import interleaved_seconds
+from fastlogreg.demo import interleaved_seconds, median_seconds
 from fastlogreg.kernels import dense
 from fastlogreg.sources import InMemory
 
@@ -81,20 +83,20 @@ def sklearn_peers():
     return peers
 
 
-def sklearn_runner(cls, X, y):
-    """A call fitting ``cls`` for 10 L-BFGS iterations (no stopping), and a
-    function giving the iterations the last call ran."""
+def sklearn_iteration(cls, X, y, repeats: int) -> float:
+    """Seconds per L-BFGS iteration of ``cls`` (10 iterations, no stopping)."""
     from sklearn.exceptions import ConvergenceWarning
 
-    n_iter = [1]
+    n_iter = []
 
     def run():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model = cls(solver="lbfgs", max_iter=10, tol=0.0).fit(X, y)
-        n_iter[0] = max(1, int(np.max(model.n_iter_)))
+        n_iter.append(int(np.max(model.n_iter_)))
 
-    return run, lambda: n_iter[0]
+    t = median_seconds(run, max(1, repeats // 2 + 1), warmup=1)
+    return t / max(1, n_iter[-1])
 
 
 def oracle_epoch(case) -> None:
@@ -131,26 +133,27 @@ def epoch_table(problems, repeats: int, probe_array: np.ndarray) -> list[str]:
     for n, d, order in problems:
         for dtype in (np.float64, np.float32):
             case = make_case(n, d, dtype=dtype, layout=order)
-            peer_runs = [sklearn_runner(cls, case.X, case.y) for _, cls in peers]
-            funcs = [lambda case=case: oracle_epoch(case), kernels_epoch_runner(case),
-                     lambda: bandwidth._parallel_sum(probe_array),
-                     *(run for run, _ in peer_runs)]
-            # sklearn's 10 iterations take seconds at 1M x 100: fewer rounds
-            rounds = repeats if n * d < 10**7 else max(3, repeats // 2 + 1)
-            times = interleaved_seconds(funcs, rounds, warmup=1)
-            t_oracle = statistics.median(times[0])
-            t_fast = statistics.median(times[1]) / EPOCHS_PER_CALL
-            bw = probe_array.nbytes / min(times[2]) / 1e9
+            # The kernels' epochs and the bandwidth probe alternate, so that the
+            # share of bandwidth compares two reads under one load. The oracle
+            # and scikit-learn are timed in blocks of their own: their BLAS and
+            # OpenMP threads keep spinning after each call, and a Numba pass
+            # right after scikit-learn's ran 3-5x slower on the two cores.
+            kernels, probe = interleaved_seconds(
+                [kernels_epoch_runner(case), lambda: bandwidth._parallel_sum(probe_array)],
+                repeats, warmup=1)
+            t_fast = statistics.median(kernels) / EPOCHS_PER_CALL
+            bw = probe_array.nbytes / min(probe) / 1e9
+            t_oracle = median_seconds(lambda case=case: oracle_epoch(case), repeats, warmup=1)
             cells = [f"{n:,} x {d}", np.dtype(dtype).name, order, _ms(t_oracle),
                      _ms(t_fast), f"{t_oracle / t_fast:.1f}x"]
-            for ts, (_, iterations) in zip(times[3:], peer_runs, strict=True):
-                t_peer = statistics.median(ts) / iterations()
+            for _, cls in peers:
+                t_peer = sklearn_iteration(cls, case.X, case.y, repeats)
                 cells += [_ms(t_peer), f"{t_peer / t_fast:.1f}x"]
             gbs = case.X.nbytes / t_fast / 1e9
             cells += [f"{bw:.1f}", f"{gbs:.1f}", f"{gbs / bw:.0%}"]
             rows.append("| " + " | ".join(cells) + " |")
             print(rows[-1], file=sys.stderr, flush=True)
-            del case, funcs, peer_runs
+            del case
     return rows
 
 
@@ -212,9 +215,9 @@ def notebook_table(repeats: int) -> list[str]:
     if hasattr(fastlogreg, "LogisticRegression"):
         runs.append(("`fastlogreg.LogisticRegression(solver='gd', max_iter=100)`",
                      lambda: _estimator_fit(fastlogreg.LogisticRegression, X, y)))
-    # rounds of five calls each: a millisecond fit right after the oracle runs
+    # rounds of ten calls each: a millisecond fit right after the oracle runs
     # with cold caches (see demo.interleaved_seconds); the median is warm
-    samples = interleaved_seconds([f for _, f in runs], repeats * 2, warmup=3, calls=5)
+    samples = interleaved_seconds([f for _, f in runs], repeats, warmup=3, calls=10)
     times = [(label, statistics.median(ts)) for (label, _), ts in zip(runs, samples,
                                                                       strict=True)]
     t_oracle = times[0][1]
@@ -301,8 +304,7 @@ def main(argv=None) -> None:
     if not (args.quick or args.no_compile):
         lines += ["", *compile_table()]
     lines += ["", f"`python scripts/compare.py{' --quick' if args.quick else ''}`, "
-              f"medians of {repeats} repeats (3-4 for the scikit-learn rounds at "
-              "1M x 100), the contenders of each table timed alternately."]
+              f"medians of {repeats} repeats (of 10 calls for the notebook)."]
     print("\n".join(lines))
 
 

@@ -135,13 +135,15 @@ class _Problem:
         Without L1 it is the gradient's max-norm, scikit-learn's lbfgs ``gtol``
         criterion; with L1 it is the minimum-norm subgradient's.
         """
-        gw = out[:self.n_weights]
         # intercept entries count only when fitted (kernels compute them anyway)
-        rest = out[self.n_weights:self.n_params] if self.fit_intercept else out[:0]
-        if self.l1:
-            w = theta[:self.n_weights]
-            gw = np.where(w != 0, gw + self.l1 * np.sign(w),
-                          np.sign(gw) * np.maximum(np.abs(gw) - self.l1, 0.0))
+        end = self.n_params if self.fit_intercept else self.n_weights
+        if not self.l1:  # one reduction: this runs after every fit and record
+            return float(np.abs(out[:end]).max())
+        gw = out[:self.n_weights]
+        rest = out[self.n_weights:end]
+        w = theta[:self.n_weights]
+        gw = np.where(w != 0, gw + self.l1 * np.sign(w),
+                      np.sign(gw) * np.maximum(np.abs(gw) - self.l1, 0.0))
         return float(max(np.max(np.abs(gw)), np.max(np.abs(rest), initial=0.0)))
 
     def lipschitz(self) -> float:
