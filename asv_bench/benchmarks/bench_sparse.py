@@ -1,5 +1,5 @@
 """The fused CSR pass (``kernels.sparse.binary_partials``) beside the machine's
-read bandwidth, and its agreement with the oracle.
+read bandwidth, and every CSR entry of the registry beside its oracle.
 
 ``track_epoch_share`` is the bytes-over-bandwidth limit divided by the epoch
 time (1.0 = reading ``data``, ``indices`` and ``indptr`` as fast as
@@ -20,8 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import bandwidth
 import sparse_bandwidth
 
-from fastlogreg import reference
-from fastlogreg.kernels import sparse
+from fastlogreg.comparisons import COMPARISONS, MAKERS, max_rel_error
 
 SHAPE = (100_000, 10_000)
 DENSITY = 0.01
@@ -63,23 +62,28 @@ class SparseEpoch:
     track_epoch_share.unit = "fraction of read bandwidth"
 
 
-def track_max_error():
-    """Largest relative error of the CSR pass against the oracle on ``toarray()``."""
-    data, indices, indptr = sparse_bandwidth.make_csr(2000, 500, 0.02, seed=3)
-    n, d = indptr.shape[0] - 1, 500
-    rng = np.random.default_rng(4)
-    y, sw = (rng.random(n) < 0.5) * 1.0, rng.uniform(0, 2, n)
-    w = rng.standard_normal(d) * 0.3
-    X = np.zeros((n, d))
-    X[np.repeat(np.arange(n), np.diff(indptr)), indices] = data
-    total = np.zeros(d + 5)
-    sparse.binary_partials(data, indices, indptr, y, sw, w, 0.1, True, total, True)
-    J, dw, db = reference.loss_and_gradient(X, y, w, 0.1, sample_weight=sw)
-    S = sw.sum()
-    errs = [abs(total[d + 1] / S - J) / abs(J),
-            np.abs(total[:d] / S - dw).max() / np.abs(dw).max(),
-            abs(total[d] / S - db) / abs(db)]
-    return float(max(errs))
+class SparseOnePass:
+    """The registry's CSR entries (``fastlogreg.comparisons``, kinds ``sparse`` and
+    ``sparse_multinomial``), one call each, beside the oracle on ``toarray()``:
+    the timed calls are the tested ones."""
 
+    params = ([name for name, c in COMPARISONS.items() if c.kind.startswith("sparse")],)
+    param_names = ["kernel"]
+    timeout = 300
 
-track_max_error.unit = "relative error"
+    def setup(self, kernel):
+        self.comparison = COMPARISONS[kernel]
+        self.case = MAKERS[self.comparison.kind](10_000, 1_000, 0.02, batch_size=256)
+        self.comparison.fast(self.case)  # JIT warm-up outside the timing
+
+    def time_kernel(self, kernel):
+        self.comparison.fast(self.case)
+
+    def time_oracle(self, kernel):
+        self.comparison.oracle(self.case)
+
+    def track_max_error(self, kernel):
+        return max_rel_error(self.comparison.fast(self.case),
+                             self.comparison.oracle(self.case))
+
+    track_max_error.unit = "relative error"

@@ -5,25 +5,31 @@ Each entry of :data:`COMPARISONS` runs a kernel and the matching
 named outputs to compare. The test suite checks every entry against the
 oracle and the asv benchmarks time the same entries, so every timed path is a
 tested path (the pattern of numbagg's ``COMPARISONS``).
+
+An entry's ``kind`` names the case maker that feeds it (:data:`MAKERS`):
+dense binary and softmax problems, and their CSR forms, whose ``X`` is a
+``scipy.sparse.csr_matrix`` that the oracle reads as ``X.toarray()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import reference
-from .kernels import dense, multinomial
+from .kernels import dense, multinomial, sparse
 
 __all__ = [
     "COMPARISONS",
+    "MAKERS",
     "RTOL",
     "Case",
     "Comparison",
     "make_case",
     "make_multinomial_case",
+    "make_sparse_case",
     "max_rel_error",
 ]
 
@@ -38,7 +44,7 @@ RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-10}
 class Case:
     """Inputs shared by a kernel and its oracle (all validated forms)."""
 
-    X: np.ndarray
+    X: np.ndarray  # or a scipy.sparse.csr_matrix (the "sparse" kinds)
     y: np.ndarray
     sample_weight: np.ndarray
     w: np.ndarray  # (d,) binary, (K, d) multinomial
@@ -93,6 +99,60 @@ def make_multinomial_case(n_samples: int, n_features: int, n_classes: int = 3, *
         fit_intercept=fit_intercept, order=rng.permutation(n_samples),
         batch_size=min(batch_size, n_samples),
     )
+
+
+def make_sparse_case(n_samples: int, n_features: int, density: float = 0.3, *,
+                     n_classes: int | None = None, dtype=np.float64,
+                     index_dtype=np.int32, fit_intercept: bool = True,
+                     weighted: bool = False, alpha: float = 0.0, scale: float = 1.0,
+                     seed: int = 0, batch_size: int = 32, shuffle: bool = True) -> Case:
+    """A reproducible CSR problem: binary, or softmax with ``n_classes``.
+
+    ``X`` is a ``scipy.sparse.csr_matrix`` of ``dtype`` with ``index_dtype``
+    indices and ``indptr``, about ``density`` nonzero, with every fourth row
+    empty, the middle column all zero and (``shuffle``) each row's indices in
+    random order, as the kernels must accept them. Weights, when
+    ``weighted``, include zeros. ``w`` and ``b`` are scaled so that the
+    logits are of order one (times ``scale``).
+    """
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n_samples, n_features)) < density
+    if n_samples > 1:
+        mask[1::4] = False
+    if n_features > 1:
+        mask[:, n_features // 2] = False
+    values = np.where(mask, rng.standard_normal((n_samples, n_features)) * scale, 0.0)
+    A = sp.csr_matrix(values.astype(dtype))
+    data, indices = A.data.copy(), A.indices.astype(index_dtype)
+    indptr = A.indptr.astype(index_dtype)
+    if shuffle:
+        for i in range(n_samples):
+            lo, hi = indptr[i], indptr[i + 1]
+            perm = lo + rng.permutation(hi - lo)
+            data[lo:hi], indices[lo:hi] = data[perm], indices[perm]
+    X = sp.csr_matrix((data, indices, indptr), shape=(n_samples, n_features))
+    X.has_sorted_indices = not shuffle  # what scipy would work out by sorting
+    if weighted:
+        sw = rng.uniform(0.0, 2.0, n_samples)
+        sw[::5] = 0.0
+        if sw.sum() == 0:
+            sw[-1] = 1.0
+    else:
+        sw = np.ones(n_samples)
+    if n_classes is None:
+        y = (rng.random(n_samples) < 0.5).astype(np.float64)
+        w = rng.standard_normal(n_features) * 0.5
+        b = 0.1 if fit_intercept else 0.0
+    else:
+        y = rng.integers(0, n_classes, n_samples).astype(np.float64)
+        w = rng.standard_normal((n_classes, n_features)) * 0.5
+        b = (rng.standard_normal(n_classes) * 0.1 if fit_intercept
+             else np.zeros(n_classes))
+    return Case(X=X, y=y, sample_weight=sw, w=w, b=b, alpha=alpha,
+                fit_intercept=fit_intercept, order=rng.permutation(n_samples),
+                batch_size=min(batch_size, n_samples))
 
 
 def _split(out: np.ndarray, d: int) -> dict[str, np.ndarray]:
@@ -207,6 +267,69 @@ def _multi_decision_oracle(case: Case) -> dict[str, np.ndarray]:
     return {"z": case.X @ case.w.T + case.b}
 
 
+# --- CSR X: the sparse kernels, finished as the sources finish them ---------------
+
+def _csr(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return case.X.data, case.X.indices, case.X.indptr
+
+
+def _densified(oracle):
+    """The dense oracle of an entry, reading a sparse case's ``X.toarray()``."""
+    return lambda case: oracle(replace(case, X=case.X.toarray()))
+
+
+def _sparse_loss_grad_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
+    d = case.w.shape[0]
+    total = np.zeros(d + 5)
+    sparse.binary_partials(*_csr(case), case.y, case.sample_weight, case.w, case.b,
+                           parallel, total, True)
+    out = np.empty(d + 3)
+    dense.finish(total, case.w, case.alpha, True, out)
+    return _split(out, d)
+
+
+def _sparse_minibatch_fast(case: Case) -> dict[str, np.ndarray]:
+    w = case.w.copy()
+    b = np.array([case.b])
+    out = np.empty(2)
+    sparse.binary_minibatch_epoch(*_csr(case), case.y, case.sample_weight, w, b,
+                                  case.order, case.batch_size, case.learning_rate,
+                                  case.alpha, case.fit_intercept, out)
+    return {"w": w, "b": b, "loss": out[:1], "accuracy": out[1:]}
+
+
+def _sparse_decision_fast(case: Case) -> dict[str, np.ndarray]:
+    out = np.empty(case.X.shape[0])
+    sparse.decision_function(*_csr(case), case.w, case.b, out)
+    return {"z": out}
+
+
+def _sparse_multi_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
+    K, d = case.w.shape
+    total = np.zeros(K * d + K + 3)
+    sparse.multinomial_partials(*_csr(case), case.y, case.sample_weight, case.w, case.b,
+                                parallel, total)
+    out = np.empty(K * d + K + 2)
+    multinomial.finish(total, case.w, case.alpha, out)
+    return {"dW": out[:K * d].reshape(K, d), "db": out[K * d:K * d + K],
+            "loss": out[-2:-1], "accuracy": out[-1:]}
+
+
+def _sparse_multi_minibatch_fast(case: Case) -> dict[str, np.ndarray]:
+    W, b = case.w.copy(), np.array(case.b, dtype=np.float64)
+    out = np.empty(2)
+    sparse.multinomial_minibatch_epoch(*_csr(case), case.y, case.sample_weight, W, b,
+                                       case.order, case.batch_size, case.learning_rate,
+                                       case.alpha, case.fit_intercept, out)
+    return {"w": W, "b": b, "loss": out[:1], "accuracy": out[1:]}
+
+
+def _sparse_multi_decision_fast(case: Case) -> dict[str, np.ndarray]:
+    out = np.empty((case.X.shape[0], case.w.shape[0]))
+    sparse.multinomial_decision_function(*_csr(case), case.w, case.b, out)
+    return {"z": out}
+
+
 @dataclass(frozen=True)
 class Comparison:
     """A kernel (``fast``) and the oracle computation it must reproduce."""
@@ -215,7 +338,7 @@ class Comparison:
     fast: Callable[[Case], dict[str, np.ndarray]]
     oracle: Callable[[Case], dict[str, np.ndarray]]
     description: str
-    kind: str = "binary"  # which case maker feeds it: make_case or make_multinomial_case
+    kind: str = "binary"  # which case maker feeds it: a key of MAKERS
 
 
 COMPARISONS: dict[str, Comparison] = {c.name: c for c in [
@@ -244,7 +367,43 @@ COMPARISONS: dict[str, Comparison] = {c.name: c for c in [
                "one fused softmax mini-batch epoch over case.order", "multinomial"),
     Comparison("multinomial_decision_function", _multi_decision_fast,
                _multi_decision_oracle, "logits X @ W.T + b read in place", "multinomial"),
+    Comparison("sparse_loss_grad", lambda c: _sparse_loss_grad_fast(c, False),
+               _densified(_loss_grad_oracle),
+               "one fused pass over CSR X (serial), finished as the CSR source does",
+               "sparse"),
+    Comparison("sparse_loss_grad_parallel", lambda c: _sparse_loss_grad_fast(c, True),
+               _densified(_loss_grad_oracle),
+               "one fused pass over CSR X, prange over fixed blocks of nonzeros", "sparse"),
+    Comparison("sparse_minibatch_epoch", _sparse_minibatch_fast,
+               _densified(_minibatch_oracle),
+               "one fused mini-batch epoch over CSR rows case.order", "sparse"),
+    Comparison("sparse_decision_function", _sparse_decision_fast,
+               _densified(_decision_oracle), "logits of CSR X read in place", "sparse"),
+    Comparison("sparse_multinomial_loss_grad", lambda c: _sparse_multi_fast(c, False),
+               _densified(_multi_oracle), "one fused softmax pass over CSR X (serial)",
+               "sparse_multinomial"),
+    Comparison("sparse_multinomial_loss_grad_parallel",
+               lambda c: _sparse_multi_fast(c, True), _densified(_multi_oracle),
+               "one fused softmax pass over CSR X, prange over fixed blocks",
+               "sparse_multinomial"),
+    Comparison("sparse_multinomial_minibatch_epoch", _sparse_multi_minibatch_fast,
+               _densified(_minibatch_oracle),
+               "one fused softmax mini-batch epoch over CSR rows case.order",
+               "sparse_multinomial"),
+    Comparison("sparse_multinomial_decision_function", _sparse_multi_decision_fast,
+               _densified(_multi_decision_oracle), "softmax logits of CSR X read in place",
+               "sparse_multinomial"),
 ]}
+
+#: The case maker of each ``Comparison.kind``; a sparse maker takes the shape
+#: and the options of :func:`make_sparse_case` (no ``layout``).
+MAKERS: dict[str, Callable[..., Case]] = {
+    "binary": make_case,
+    "multinomial": make_multinomial_case,
+    "sparse": make_sparse_case,
+    "sparse_multinomial": lambda n, d, density=0.3, **kw: make_sparse_case(
+        n, d, density, n_classes=kw.pop("n_classes", 3), **kw),
+}
 
 
 def max_rel_error(fast: dict[str, np.ndarray], oracle: dict[str, np.ndarray]) -> float:
