@@ -122,6 +122,14 @@ def test_minibatch_epoch_matches_oracle(types, batch_size, fit_intercept, multin
            "sparse_minibatch_epoch", c)
 
 
+def test_decision_functions_over_several_row_chunks():
+    n = 2 * sparse.PREDICT_ROWS + 17
+    for multinomial in (False, True):
+        c = _case(n, 30, 0.1, TYPES[0], multinomial=multinomial)
+        _check("sparse_multinomial_decision_function" if multinomial else
+               "sparse_decision_function", c)
+
+
 @pytest.mark.parametrize(("n", "d", "density"), SHAPES)
 @pytest.mark.parametrize("types", TYPES, ids=_type_id)
 def test_sq_norm_sum(types, n, d, density):

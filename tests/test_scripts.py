@@ -25,9 +25,13 @@ def test_sparse_bandwidth_prints_its_row(capsys):
     result = sparse_bandwidth.main(["--n", "3000", "--d", "500", "--density", "0.02",
                                     "--repeats", "1", "--mib", "16"])
     out = capsys.readouterr().out
-    assert "| 3,000 x 500, density 0.02, float64 / int32 | 30,000 |" in out
+    assert "| 3,000 x 500, density 0.02, float64 / int32 | 2 | 30,000 |" in out
     assert result["bytes"] == 30_000 * 12 + 3001 * 4
     assert result["ratio"] > 0
+    sparse_bandwidth.main(["--n", "3000", "--d", "500", "--density", "0.02",
+                           "--classes", "5", "--repeats", "1", "--mib", "16"])
+    assert "| 3,000 x 500, density 0.02, float64 / int32 | 5 | 30,000 |" in \
+        capsys.readouterr().out
 
 
 def test_sparse_bandwidth_builds_canonical_rows():
