@@ -21,8 +21,9 @@ the column layout of :mod:`.dense`'s block partials::
     total[d+2]  sum_i s_i hit_i    (hit: sigmoid(z_i) > 0.5 == (y_i == 1))
 
 and :func:`multinomial_partials` into ``total`` of length ``K*d + K + 3`` in
-:mod:`.multinomial`'s layout (computed class-minor, see the multinomial section) (``[k*d + j]`` gradient, ``[K*d + k]`` intercept
-gradient, then loss, hits, weight). The per-row arithmetic is the dense
+:mod:`.multinomial`'s layout (``[k*d + j]`` gradient, ``[K*d + k]`` intercept
+gradient, then loss, hits, weight; computed class-minor, see the multinomial
+section). The per-row arithmetic is the dense
 kernels' own: :func:`.dense._residuals` (vectorised ``exp_nonpos`` /
 ``log1p_unit`` sigmoid and loss) and :func:`.multinomial._softmax_inplace`.
 

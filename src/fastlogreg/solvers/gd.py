@@ -57,7 +57,16 @@ def gd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
 def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
                  record_every, monitor) -> SolverResult:
     w, b = problem.split(theta)
-    grad = problem.evaluate(theta)
+    data = problem.data
+    X = data.epoch_X  # every pass of this loop reads it: one layout compiled
+
+    def evaluate():
+        out = np.empty(problem.n_params + 2)
+        dense.loss_grad(X, data.y, data.sample_weight, w, b[0], problem.alpha,
+                        data.parallel, out)
+        return out
+
+    grad = evaluate()
     history = np.zeros((-(-max_iter // record_every), 3))
     n_rec = done = 0
     converged = stopped = False
@@ -68,9 +77,8 @@ def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
         chunk = min(next_record - done + 1, max_iter - done)
         if tol is None and monitor is None:
             chunk = max_iter - done  # nothing to check between records: one call
-        data = problem.data
         ran, rec = dense.gd_epochs(
-            data.epoch_X, data.y, data.sample_weight, w, b, learning_rate,
+            X, data.y, data.sample_weight, w, b, learning_rate,
             problem.alpha, problem.fit_intercept, data.parallel, done, chunk,
             record_every, grad, history[n_rec:],
         )
@@ -78,7 +86,7 @@ def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
         n_rec += rec
         if ran < chunk:
             problem.warn_divergence(learning_rate, done)
-            grad = problem.evaluate(theta)  # at the restored, finite point
+            grad = evaluate()  # at the restored, finite point
             break
         if rec and monitor is not None and monitor(*history[n_rec - 1], theta):
             stopped = True
