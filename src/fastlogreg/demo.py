@@ -57,8 +57,8 @@ def interleaved_seconds(funcs, repeats: int, warmup: int = 0,
     run. Work of a few milliseconds also feels its neighbour: right after the
     oracle's temporaries have gone through the caches, the notebook's
     fastlogreg fit takes 585 us instead of 443 us back to back. ``calls > 1``
-    measures such work warm (the median ignores the first call of a round),
-    as each contender would run on its own.
+    measures such work mostly warm (only the first call of each round follows
+    the other contender), as each would run on its own.
     """
     for _ in range(warmup):
         for func in funcs:
