@@ -43,7 +43,8 @@ class Source(ABC):
     n_samples: int
     n_features: int
     #: True when ``X``, ``y`` and ``sample_weight`` are in-memory arrays that
-    #: the compiled multi-epoch loop (``dense.gd_epochs``) may read directly.
+    #: the compiled multi-epoch loop (``dense.gd_epochs``) may read directly;
+    #: such a source also has ``epoch_X``, ``X`` in the layout that loop reads.
     in_memory: bool = False
 
     @abstractmethod
