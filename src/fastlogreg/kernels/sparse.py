@@ -180,25 +180,35 @@ def block_bounds(indptr, width):
 # count update, and two threads updating the same count serialise.
 
 @njit(inline="always", **JIT)
+def _hint_l2(arr, mark, upto):
+    """Hint ``arr[mark:upto]`` into L2, one hint per cache line; the new mark."""
+    while mark < upto:
+        _prefetch_l2(arr, mark)
+        mark += 64 // arr.itemsize
+    return mark
+
+
+@njit(inline="always", **JIT)
+def _hint_l1(arr, mark, upto):
+    """Hint ``arr[mark:upto]`` into L1, one hint per cache line; the new mark."""
+    while mark < upto:
+        _prefetch_l1(arr, mark)
+        mark += 64 // arr.itemsize
+    return mark
+
+
+@njit(inline="always", **JIT)
 def _prefetch(data, indices, marks, end):
     """Prefetch data and indices up to ``end + PREFETCH_L2`` into L2 and up to
     ``end + PREFETCH_L1`` into L1, one hint per cache line: ``marks`` (data and
     indices positions already hinted, far then near) are returned advanced."""
     far_data, far_indices, near_data, near_indices = marks
     upto = min(end + PREFETCH_L2, data.shape[0])
-    while far_data < upto:
-        _prefetch_l2(data, far_data)
-        far_data += 64 // data.itemsize
-    while far_indices < upto:
-        _prefetch_l2(indices, far_indices)
-        far_indices += 64 // indices.itemsize
+    far_data = _hint_l2(data, far_data, upto)
+    far_indices = _hint_l2(indices, far_indices, upto)
     upto = min(end + PREFETCH_L1, data.shape[0])
-    while near_data < upto:
-        _prefetch_l1(data, near_data)
-        near_data += 64 // data.itemsize
-    while near_indices < upto:
-        _prefetch_l1(indices, near_indices)
-        near_indices += 64 // indices.itemsize
+    near_data = _hint_l1(data, near_data, upto)
+    near_indices = _hint_l1(indices, near_indices, upto)
     return far_data, far_indices, near_data, near_indices
 
 
