@@ -48,12 +48,10 @@ two cores cannot go below about 0.6 ns a nonzero, 1.7-2x the limit at the
 """
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit, prange
 
 from ._math import DENSE_JIT as JIT
+from ._prefetch import hint_l1, hint_l2
 from .dense import _EXTRA, _residuals
 from .multinomial import _softmax_inplace
 
@@ -110,37 +108,6 @@ PREDICT_ROWS = 4096
 CLASS_OUTER_MAX = 4
 
 
-def _prefetch_intrinsic(locality):
-    """An intrinsic hinting the cache line of ``arr[i]`` into the cache level
-    of ``locality`` (``llvm.prefetch``: 3 = L1, 2 = L2). A prefetch never
-    faults; callers keep ``i`` inside the array anyway."""
-
-    @intrinsic
-    def prefetch(typingctx, arr, i):
-        sig = types.void(arr, types.intp)
-
-        def codegen(context, builder, signature, args):
-            aryty = signature.args[0]
-            ary = context.make_array(aryty)(context, builder, args[0])
-            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]],
-                                           wraparound=False)
-            i8p = ir.IntType(8).as_pointer()
-            i32 = ir.IntType(32)
-            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-            # (address, read, locality, data cache)
-            builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(locality), i32(1)])
-            return context.get_dummy_value()
-
-        return sig, codegen
-
-    return prefetch
-
-
-_prefetch_l1 = _prefetch_intrinsic(3)
-_prefetch_l2 = _prefetch_intrinsic(2)
-
-
 @njit(**JIT)
 def block_bounds(indptr, width):
     """Row boundaries of the blocks of a pass with partial rows of ``width``.
@@ -180,35 +147,17 @@ def block_bounds(indptr, width):
 # count update, and two threads updating the same count serialise.
 
 @njit(inline="always", **JIT)
-def _hint_l2(arr, mark, upto):
-    """Hint ``arr[mark:upto]`` into L2, one hint per cache line; the new mark."""
-    while mark < upto:
-        _prefetch_l2(arr, mark)
-        mark += 64 // arr.itemsize
-    return mark
-
-
-@njit(inline="always", **JIT)
-def _hint_l1(arr, mark, upto):
-    """Hint ``arr[mark:upto]`` into L1, one hint per cache line; the new mark."""
-    while mark < upto:
-        _prefetch_l1(arr, mark)
-        mark += 64 // arr.itemsize
-    return mark
-
-
-@njit(inline="always", **JIT)
 def _prefetch(data, indices, marks, end):
     """Prefetch data and indices up to ``end + PREFETCH_L2`` into L2 and up to
     ``end + PREFETCH_L1`` into L1, one hint per cache line: ``marks`` (data and
     indices positions already hinted, far then near) are returned advanced."""
     far_data, far_indices, near_data, near_indices = marks
     upto = min(end + PREFETCH_L2, data.shape[0])
-    far_data = _hint_l2(data, far_data, upto)
-    far_indices = _hint_l2(indices, far_indices, upto)
+    far_data = hint_l2(data, far_data, upto)
+    far_indices = hint_l2(indices, far_indices, upto)
     upto = min(end + PREFETCH_L1, data.shape[0])
-    near_data = _hint_l1(data, near_data, upto)
-    near_indices = _hint_l1(indices, near_indices, upto)
+    near_data = hint_l1(data, near_data, upto)
+    near_indices = hint_l1(indices, near_indices, upto)
     return far_data, far_indices, near_data, near_indices
 
 

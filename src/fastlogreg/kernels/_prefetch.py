@@ -1,0 +1,72 @@
+"""Software prefetch: hints that bring cache lines of an array nearer the core.
+
+A pass that streams its data from memory and also does work between the
+loads (a gather and scatter per nonzero in :mod:`.sparse`, a second sweep of
+each block in :mod:`.dense`) leaves the hardware prefetchers idle while it
+works, and the stream stalls. Hinting the lines it will read next, a fixed
+distance ahead, keeps the loads from memory going meanwhile.
+
+Positions are *flat*: element ``i`` of the array's buffer in memory order, so
+one hint serves a 1-D array, a C-ordered block of rows (row ``r``, column
+``j`` at ``r * d + j``) or an F-ordered one alike. Callers pass contiguous
+arrays. A hint never faults and never changes a result; callers keep ``i``
+inside the buffer anyway.
+"""
+
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from ._math import DENSE_JIT as JIT
+
+LINE_BYTES = 64
+
+
+def _prefetch_intrinsic(locality):
+    """An intrinsic hinting the cache line of flat element ``i`` of ``arr``
+    into the cache level of ``locality`` (``llvm.prefetch``: 3 = L1, 2 = L2)."""
+
+    @intrinsic
+    def prefetch(typingctx, arr, i):
+        sig = types.void(arr, types.intp)
+
+        def codegen(context, builder, signature, args):
+            aryty = signature.args[0]
+            ary = context.make_array(aryty)(context, builder, args[0])
+            ptr = builder.gep(ary.data, [args[1]])
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+            # (address, read, locality, data cache)
+            builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(locality), i32(1)])
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return prefetch
+
+
+_prefetch_l1 = _prefetch_intrinsic(3)
+_prefetch_l2 = _prefetch_intrinsic(2)
+
+
+@njit(inline="always", **JIT)
+def hint_l2(arr, mark, upto):
+    """Hint flat elements ``mark:upto`` of ``arr`` into L2, one hint per cache
+    line; the new mark."""
+    while mark < upto:
+        _prefetch_l2(arr, mark)
+        mark += LINE_BYTES // arr.itemsize
+    return mark
+
+
+@njit(inline="always", **JIT)
+def hint_l1(arr, mark, upto):
+    """Hint flat elements ``mark:upto`` of ``arr`` into L1, one hint per cache
+    line; the new mark."""
+    while mark < upto:
+        _prefetch_l1(arr, mark)
+        mark += LINE_BYTES // arr.itemsize
+    return mark
