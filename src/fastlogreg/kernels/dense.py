@@ -52,15 +52,19 @@ SHORT_ROW = 16
 # memory and its gradient sweep re-reads the block from L2 while memory sits
 # idle: one thread at 1,000,000 x 100 float64 spent 28 ms streaming and 17 ms
 # in cache, one after the other. The next block's rows (as many as this
-# block's) are hinted into L2, FAR_SPLIT of them spread over this block's
-# logits sweep and the rest over its gradient sweep; the logits sweep also
-# hints its own rows NEAR_BYTES ahead from L2 into L1. Timed alternately in
-# one process (1,000,000 x 100, ms, 1 / 2 threads, 2 threads with a 56 GB/s
-# probe): float64 none 44.1 / 22.6, far only 37.8 / 19.5, far + near 8 KB
-# 33.5 / 16.7; float32 none 28.2 / 14.2, far + near 20.5 / 10.3. A split of
-# 0.45-0.6 was best (0.2: 46 ms, 0.85: 44, 1.0: 51 on one thread); the far
-# distance of one block beat half a block and two; near hints in the
-# gradient sweep made it slower (38.6 ms).
+# block's) are hinted into L2, FAR_SPLIT_NUM / FAR_SPLIT_DEN of them over
+# this block's logits sweep and the rest over its gradient sweep; the logits
+# sweep also hints its own rows NEAR_BYTES ahead from L2 into L1. Against the sweep
+# without hints, timed alternately in one process (1,000,000 x 100, gd's
+# pass without the loss, medians): float64 1.16-1.18x on one thread and
+# 1.09-1.17x on two (29.5 -> 25.4-27.0 ms, 87-89% of a 34-35 GB/s probe);
+# float32 1.22-1.25x and 1.14-1.15x (15.1-15.6 -> 13.3-13.6 ms). In the
+# tuning runs a split of 0.45-0.6 was best (one thread: 0.2 46 ms, 0.5 38,
+# 0.85 44, 1.0 51), a far distance of one block beat half a block and two,
+# near distances of 6-13 KB were alike, and L1 hints in the gradient sweep
+# made it slower (38.6 against 34.4 ms). The F sweep takes no hints: the
+# next block's column runs hinted between 128-row chunks of its sweeps were
+# within 3% of none, with 64-row chunks 1.4x slower.
 FAR_SPLIT_NUM, FAR_SPLIT_DEN = 1, 2
 NEAR_BYTES = 8 * 1024
 
