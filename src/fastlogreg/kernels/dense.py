@@ -183,8 +183,8 @@ def _accumulate_c(X, y, sw, w, b, lo, hi, acc, need_loss):
     # purpose: an index like ``lo + k`` keeps Numba's negative-index
     # wrap-around test in the loop and stops vectorisation.
     #
-    # Prefetch (see FAR_SPLIT and NEAR_BYTES): the next block's rows are hinted
-    # into L2 a share per row of both sweeps, so that memory keeps streaming
+    # Prefetch (see FAR_SPLIT_NUM and NEAR_BYTES): the next block's rows are
+    # hinted into L2 a share per row of both sweeps, so that memory keeps streaming
     # while the block is worked on from cache; the logits sweep also hints
     # its own rows NEAR_BYTES ahead into L1. Hints change no result.
     Xb = X[lo:hi]
@@ -208,8 +208,9 @@ def _accumulate_c(X, y, sw, w, b, lo, hi, acc, need_loss):
         k = 0
         if X.itemsize == 4:
             # float32: four rows share each load of w (float64, twice the
-            # bytes of a row): 1.12-1.15x faster from memory. For float64
-            # one row at a time was faster (33.0 against 36.1 ms, 1 thread).
+            # bytes of a row): from memory 1.09x faster on one thread and
+            # 1.0-1.12x on two. For float64 one row at a time was faster
+            # (33.0 against 36.1 ms, 1 thread; two rows 0.95-1.01x).
             while k + 4 <= m:
                 far = hint_l2(X, far, min(far_mid, far_lo + (k + 4) * step))
                 near = hint_l1(X, near, min(hi, lo + k + 4 + near_rows) * d)
