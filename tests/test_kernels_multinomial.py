@@ -54,8 +54,9 @@ def test_extreme_logits_stay_finite(name):
     _check(name, extreme)
 
 
-def test_bitwise_across_threads():
-    case = make_multinomial_case(100003, 10, 4, weighted=True, alpha=0.1)
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_bitwise_across_threads(layout):
+    case = make_multinomial_case(100003, 10, 4, weighted=True, alpha=0.1, layout=layout)
     runs = []
     before = numba.get_num_threads()
     try:
