@@ -237,21 +237,31 @@ def _accumulate_c(X, y, sw, w, b, lo, hi, acc, need_loss):
             z[k] = t + b
             k += 1
     _residuals(z, y[lo:hi], sw[lo:hi], m, need_loss, acc, d)
-    step = (far_hi - far) // m + 1
+    gradient_sweep(X, Xb, z, acc, far, far_hi)
+
+
+@njit(inline="always", **JIT)
+def gradient_sweep(X, Xb, r, g, far, far_hi):
+    """``g[j] += sum_t r[t] Xb[t, j]`` over the rows of ``Xb``, four rows per
+    load and store of ``g`` (the loop over j a plain vector loop), hinting
+    flat elements ``far:far_hi`` of ``X`` into L2 a share per four rows (none
+    if ``far == far_hi``). Shared by the binary and the softmax C sweeps."""
+    m, d = Xb.shape
+    step = (far_hi - far) // max(1, m) + 1
     far_from = far
     k = 0
     while k + 4 <= m:
         far = hint_l2(X, far, min(far_hi, far_from + (k + 4) * step))
         x0, x1, x2, x3 = Xb[k], Xb[k + 1], Xb[k + 2], Xb[k + 3]
-        r0, r1, r2, r3 = z[k], z[k + 1], z[k + 2], z[k + 3]
+        r0, r1, r2, r3 = r[k], r[k + 1], r[k + 2], r[k + 3]
         for j in range(d):
-            acc[j] += r0 * x0[j] + r1 * x1[j] + r2 * x2[j] + r3 * x3[j]
+            g[j] += r0 * x0[j] + r1 * x1[j] + r2 * x2[j] + r3 * x3[j]
         k += 4
     while k < m:
         row = Xb[k]
-        rk = z[k]
+        rk = r[k]
         for j in range(d):
-            acc[j] += rk * row[j]
+            g[j] += rk * row[j]
         k += 1
 
 

@@ -21,7 +21,7 @@ from numba import literally, njit, prange
 from numba.extending import overload
 
 from ._math import DENSE_JIT, JIT, exp_nonpos, literal_flag
-from .dense import block_rows, gather_batch, n_blocks
+from .dense import block_rows, gather_batch, gradient_sweep, n_blocks
 
 _EXTRA = 3  # loss, hits, weight after the K*d + K gradient entries
 
@@ -135,21 +135,7 @@ def _accumulate_c(X, y, sw, W, b, lo, hi, acc):
             Z[k, t] = s
     _softmax_block(Z, y[lo:hi], sw[lo:hi], acc, K * d)
     for k in range(K):
-        g = acc[k * d:(k + 1) * d]
-        Zk = Z[k]
-        t = 0
-        while t + 4 <= m:
-            x0, x1, x2, x3 = Xb[t], Xb[t + 1], Xb[t + 2], Xb[t + 3]
-            r0, r1, r2, r3 = Zk[t], Zk[t + 1], Zk[t + 2], Zk[t + 3]
-            for j in range(d):
-                g[j] += r0 * x0[j] + r1 * x1[j] + r2 * x2[j] + r3 * x3[j]
-            t += 4
-        while t < m:
-            row = Xb[t]
-            r = Zk[t]
-            for j in range(d):
-                g[j] += r * row[j]
-            t += 1
+        gradient_sweep(X, Xb, Z[k], acc[k * d:(k + 1) * d], 0, 0)
 
 
 @njit(**JIT)
