@@ -160,6 +160,11 @@ def _split(out: np.ndarray, d: int) -> dict[str, np.ndarray]:
             "accuracy": out[d + 2:d + 3]}
 
 
+def _split_multi(out: np.ndarray, K: int, d: int) -> dict[str, np.ndarray]:
+    return {"dW": out[:K * d].reshape(K, d), "db": out[K * d:K * d + K],
+            "loss": out[-2:-1], "accuracy": out[-1:]}
+
+
 def _loss_grad_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
     d = case.X.shape[1]
     out = np.empty(d + 3)
@@ -235,8 +240,7 @@ def _multi_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
     out = np.empty(K * d + K + 2)
     multinomial.loss_grad(case.X, case.y, case.sample_weight, case.w, case.b,
                           case.alpha, parallel, out)
-    return {"dW": out[:K * d].reshape(K, d), "db": out[K * d:K * d + K],
-            "loss": out[-2:-1], "accuracy": out[-1:]}
+    return _split_multi(out, K, d)
 
 
 def _multi_oracle(case: Case) -> dict[str, np.ndarray]:
@@ -311,8 +315,7 @@ def _sparse_multi_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
                                 parallel, total)
     out = np.empty(K * d + K + 2)
     multinomial.finish(total, case.w, case.alpha, out)
-    return {"dW": out[:K * d].reshape(K, d), "db": out[K * d:K * d + K],
-            "loss": out[-2:-1], "accuracy": out[-1:]}
+    return _split_multi(out, K, d)
 
 
 def _sparse_multi_minibatch_fast(case: Case) -> dict[str, np.ndarray]:
