@@ -195,7 +195,7 @@ def notebook_table(repeats: int) -> list[str]:
         b = np.array([b0])
         grad = np.empty(d + 3)
         history = np.empty((epochs, 3))
-        dense.loss_grad(X, y, sw, w, b[0], 0.0, False, grad)
+        dense.loss_grad(Xe, y, sw, w, b[0], 0.0, False, grad)  # as gd: one layout
         dense.gd_epochs(Xe, y, sw, w, b, lr, 0.0, True, False, 0, epochs, every, grad,
                         history)
 
