@@ -279,7 +279,21 @@ def machine() -> str:
         pass
     return (f"{cpu}, {os.cpu_count()} cores, {numba.get_num_threads()} Numba threads, "
             f"Python {platform.python_version()}, NumPy {np.__version__}, "
-            f"Numba {numba.__version__}")
+            f"Numba {numba.__version__}, {_peer_versions()}")
+
+
+def _peer_versions() -> str:
+    """The installed versions of the peers timed (the distributions' own
+    numbers: ``sklearnex.__version__`` of a PyPI wheel can read 2199.9.9)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for dist in ("scikit-learn", "scikit-learn-intelex"):
+        try:
+            out.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            pass
+    return ", ".join(out)
 
 
 def main(argv=None) -> None:
