@@ -12,6 +12,7 @@ sys.path.insert(0, str(SCRIPTS))
 
 import bandwidth  # noqa: E402
 import compare  # noqa: E402
+import epoch_anatomy  # noqa: E402
 import out_of_core  # noqa: E402
 import sparse_bandwidth  # noqa: E402
 
@@ -62,3 +63,23 @@ def test_out_of_core_fits_a_file_to_the_in_memory_model(capsys, monkeypatch, tmp
     out_of_core.main()  # exits 1 if over budget or not the same model
     out = capsys.readouterr().out
     assert "| 20,000 x 100 float32, 0.01 GB |" in out and "| bit for bit |" in out
+
+
+def test_epoch_anatomy_places_the_epoch_between_its_bounds(capsys):
+    lines = epoch_anatomy.main(["--n", "20000", "--d", "30", "--repeats", "1",
+                                "--mib", "16"])
+    rows = [line.split("|")[1:-1] for line in lines if line.startswith("| 20,000 x 30 |")]
+    assert [(r[1].strip(), r[2].strip().split()[1]) for r in rows] == [
+        ("float64", "thread"), ("float64", "threads"),
+        ("float32", "thread"), ("float32", "threads")]
+    for r in rows:
+        work, memory, perfect, none, epoch = (float(c) for c in r[4:9])
+        assert work > 0 and memory > 0 and epoch > 0
+        assert perfect == max(work, memory)
+        assert abs(none - (work + memory)) <= 0.11  # both printed to one decimal
+        overlap = float(r[10])
+        # the cells are rounded to 0.1 ns (and 0.01): allow for that, not more
+        rounding = 0.2 / min(work, memory) * (1 + abs(overlap)) + 0.01
+        assert overlap == pytest.approx((work + memory - epoch) / min(work, memory),
+                                        abs=rounding)
+    assert "epoch_anatomy.py" in capsys.readouterr().out
