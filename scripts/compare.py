@@ -33,7 +33,11 @@ Definitions (all medians of ``--repeats`` runs):
   loss-and-gradient pass, so it is the nearest peer of an epoch);
 - bandwidth: the best of the row's probes (``bandwidth._parallel_sum`` over
   the 1 GiB array, one per round); GB/s: ``X.nbytes`` per kernels epoch;
-  % BW: that over the row's bandwidth.
+  % BW: that over the row's bandwidth; paired: the median over the rounds of
+  each round's epoch GB/s over the GB/s of the probe timed right after it
+  (on a machine whose probe varies 2x within a minute, the best probe is a
+  quiet moment and the median epoch a typical one; the paired share compares
+  the two under one load).
 """
 
 from __future__ import annotations
@@ -128,7 +132,7 @@ def epoch_table(problems, repeats: int, probe_array: np.ndarray) -> list[str]:
     head = ["problem", "dtype", "order", "oracle epoch", "kernels epoch", "oracle / kernels"]
     for name, _ in peers:
         head += [f"{name} iter", f"{name} / kernels"]
-    head += ["bandwidth GB/s", "kernels GB/s", "% of BW"]
+    head += ["bandwidth GB/s", "kernels GB/s", "% of BW", "% of BW, paired"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 3)]
     for n, d, order in problems:
         for dtype in (np.float64, np.float32):
@@ -150,7 +154,12 @@ def epoch_table(problems, repeats: int, probe_array: np.ndarray) -> list[str]:
                 t_peer = sklearn_iteration(cls, case.X, case.y, repeats)
                 cells += [_ms(t_peer), f"{t_peer / t_fast:.1f}x"]
             gbs = case.X.nbytes / t_fast / 1e9
-            cells += [f"{bw:.1f}", f"{gbs:.1f}", f"{gbs / bw:.0%}"]
+            # the same share round by round, each epoch against the probe
+            # timed right after it: under the load of that moment
+            paired = statistics.median(
+                (case.X.nbytes * EPOCHS_PER_CALL / tk) / (probe_array.nbytes / tp)
+                for tk, tp in zip(kernels, probe, strict=True))
+            cells += [f"{bw:.1f}", f"{gbs:.1f}", f"{gbs / bw:.0%}", f"{paired:.0%}"]
             rows.append("| " + " | ".join(cells) + " |")
             print(rows[-1], file=sys.stderr, flush=True)
             del case

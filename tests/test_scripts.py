@@ -53,6 +53,8 @@ def test_compare_quick_prints_the_tables(capsys):
             if line.startswith("| 20,000 x 50 |")]
     epochs = [r for r in rows if r[2].strip() in ("C", "F")]
     assert len(epochs) == 4  # the epoch table: two dtypes x two orders
+    assert all(r[-1].strip().endswith("%") and r[-2].strip().endswith("%")
+               for r in epochs)  # the share of the best probe, and the paired share
     assert "| problem | dtype | C epoch | F epoch | F / C |" in out
     assert len(rows) - len(epochs) == 2  # the alternating F-vs-C table: two dtypes
 
