@@ -117,7 +117,7 @@ def kernels_epoch_runner(case):
     b = np.array([case.b])
     grad = np.empty(d + 3)
     history = np.empty((EPOCHS_PER_CALL, 3))
-    dense.loss_grad(X, y, sw, w, b[0], 0.0, parallel, grad)
+    dense.gd_first_pass(X, y, sw, w, b, 0.0, True, parallel, grad)
 
     def run():
         # a tiny step: the weights stay put, every call does the same work
@@ -204,7 +204,7 @@ def notebook_table(repeats: int) -> list[str]:
         b = np.array([b0])
         grad = np.empty(d + 3)
         history = np.empty((epochs, 3))
-        dense.loss_grad(Xe, y, sw, w, b[0], 0.0, False, grad)  # as gd: one layout
+        dense.gd_first_pass(Xe, y, sw, w, b, 0.0, True, False, grad)  # as gd
         dense.gd_epochs(Xe, y, sw, w, b, lr, 0.0, True, False, 0, epochs, every, grad,
                         history)
 
@@ -214,7 +214,7 @@ def notebook_table(repeats: int) -> list[str]:
         ("`fastlogreg.fit(solver='gd')`",
          lambda: fastlogreg.fit(X, y, coef_init=w0, intercept_init=b0,
                                 **NOTEBOOK_SETTINGS)),
-        ("kernels alone (`loss_grad` + one `gd_epochs` call over gd's copy)",
+        ("kernels alone (`gd_first_pass` + one `gd_epochs` call over gd's copy)",
          kernels_only),
     ]
     from sklearn.linear_model import LogisticRegression

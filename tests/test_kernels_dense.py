@@ -288,6 +288,42 @@ def test_vector_exp_log1p_match_libm():
     assert got[e == 0.0][0] == 0.0
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "none"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+def test_gd_first_pass_is_loss_grad_bit_for_bit(dtype, layout, fit_intercept, parallel):
+    """solvers.gd takes its first pass from gd_epochs' code (a zero step): it
+    must be loss_grad's pass, bit for bit, and leave w and b as they were."""
+    case = cached_case(20011, 13, dtype=dtype, layout=layout, weighted=True, alpha=0.1)
+    w = case.w.copy()
+    w[0] = -0.0  # a signed zero must survive the zero step too
+    b = np.array([case.b])
+    want = np.empty(16)
+    dense.loss_grad(case.X, case.y, case.sample_weight, w, b[0], case.alpha, parallel,
+                    want)
+    got = np.full(16, np.nan)
+    w_before, b_before = w.copy(), b.copy()
+    assert dense.gd_first_pass(case.X, case.y, case.sample_weight, w, b, case.alpha,
+                               fit_intercept, parallel, got)
+    np.testing.assert_array_equal(got, want)
+    assert w.tobytes() == w_before.tobytes() and b.tobytes() == b_before.tobytes()
+
+
+def test_gd_first_pass_reports_a_pass_that_is_not_finite():
+    case = make_case(500, 5, seed=3)
+    X = np.asarray(case.X * 1e300)
+    w = case.w * 1e300
+    b = np.array([0.0])
+    want = np.empty(8)
+    dense.loss_grad(X, case.y, case.sample_weight, w, 0.0, 0.0, False, want)
+    assert not np.isfinite(want).all()
+    got = np.empty(8)
+    assert not dense.gd_first_pass(X, case.y, case.sample_weight, w, b, 0.0, True,
+                                   False, got)
+    np.testing.assert_array_equal(got, want)  # nan where loss_grad has nan
+
+
 def test_gd_skipping_the_loss_still_stops_on_divergence():
     """Epochs between records skip the loss; a step that sends the logits to
     inf there must still stop the run and restore the last finite weights."""

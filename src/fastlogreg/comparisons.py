@@ -188,8 +188,9 @@ def _gd_fast(case: Case, epochs: int, parallel: bool = False) -> dict[str, np.nd
     w = case.w.copy()
     b = np.array([case.b])
     grad = np.empty(d + 3)
-    dense.loss_grad(case.X, case.y, case.sample_weight, w, b[0], case.alpha, parallel,
-                    grad)
+    # the first pass as solvers.gd takes it: through gd_epochs' compiled code
+    dense.gd_first_pass(case.X, case.y, case.sample_weight, w, b, case.alpha,
+                        case.fit_intercept, parallel, grad)
     history = np.empty((epochs, 3))
     _, n_rec = dense.gd_epochs(case.X, case.y, case.sample_weight, w, b,
                                case.learning_rate, case.alpha, case.fit_intercept,

@@ -588,6 +588,27 @@ def gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
                n_epochs, record_every, grad, history)
 
 
+def gd_first_pass(X, y, sw, w, b, alpha, fit_intercept, parallel, grad):
+    """:func:`loss_grad`'s output at ``(w, b[0])`` into ``grad``, from
+    :func:`gd_epochs`' own compiled code: what its first call needs on entry.
+
+    One epoch with a zero step leaves ``w`` and ``b`` as they are (``w - 0 *
+    0`` is ``w``, bit for bit) and its pass is :func:`loss_grad`'s, the same
+    compiled ``_full_pass`` with the loss: the same bits. A gd fit then
+    compiles one entry instead of two (:func:`loss_grad`'s serial entry and
+    its layers were about 1.5 s of a cold default fit's 8). Pass the
+    arguments of the :func:`gd_epochs` calls that follow (the same types:
+    one compiled function). Returns False if the pass was not finite, in
+    which case ``grad`` holds the non-finite pass, as :func:`loss_grad`'s
+    would.
+    """
+    grad[:] = 0.0
+    history = np.empty((1, 3))
+    ran, _ = gd_epochs(X, y, sw, w, b, 0.0, alpha, fit_intercept, parallel, 0, 1, 1, grad,
+                       history)
+    return ran == 1
+
+
 @njit(**JIT)
 def _gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
                first_epoch, n_epochs, record_every, grad, history):

@@ -61,9 +61,10 @@ def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
     X = data.epoch_X  # every pass of this loop reads it: one layout compiled
 
     def evaluate():
+        # the pass at (w, b) by gd_epochs' own compiled code: one entry to compile
         out = np.empty(problem.n_params + 2)
-        dense.loss_grad(X, data.y, data.sample_weight, w, b[0], problem.alpha,
-                        data.parallel, out)
+        dense.gd_first_pass(X, data.y, data.sample_weight, w, b, problem.alpha,
+                            problem.fit_intercept, data.parallel, out)
         return out
 
     grad = evaluate()
