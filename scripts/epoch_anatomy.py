@@ -83,8 +83,8 @@ def anatomy(n: int, d: int, dtype, repeats: int, probe: np.ndarray) -> list[str]
     row_bytes = d * X.itemsize
     work = (statistics.median(t_small) - statistics.median(t_call)) / IN_CACHE_CALLS / m
     out = []
-    for label, k, probes, epoch in (("1 thread", 1, p1, e1),
-                                    (f"{threads} threads", threads, pn, en)):
+    all_label = f"{threads} threads" if threads > 1 else "1 thread"
+    for label, k, probes, epoch in (("1 thread", 1, p1, e1), (all_label, threads, pn, en)):
         gbs = probe.nbytes / min(probes) / 1e9
         mem = row_bytes * k / (gbs * 1e9)          # seconds per row per thread
         t = statistics.median(epoch) * k / n       # seconds per row per thread

@@ -9,7 +9,7 @@ Two forms of the same helpers live here:
 
 - :func:`sigmoid_and_loss` calls libm's ``exp`` and ``log1p``. PyPI's llvmlite
   has no SVML, so a loop over these calls is not vectorised (7.6 ns per
-  ``exp`` on the 2-core Zen 4 machine of the README's table).
+  ``exp`` on the README's 2-core AMD EPYC).
 - :func:`exp_nonpos` and :func:`log1p_unit` are the same functions written as
   plain arithmetic on their restricted domains (a Cody-Waite reduction and a
   degree-13 Taylor polynomial for ``exp``, an ``atanh`` series for ``log1p``),
