@@ -15,6 +15,7 @@ import bandwidth  # noqa: E402
 import compare  # noqa: E402
 import epoch_anatomy  # noqa: E402
 import out_of_core  # noqa: E402
+import prefetch_overlap  # noqa: E402
 import sparse_bandwidth  # noqa: E402
 
 
@@ -87,3 +88,23 @@ def test_epoch_anatomy_places_the_epoch_between_its_bounds(capsys):
         assert overlap == pytest.approx((work + memory - epoch) / min(work, memory),
                                         abs=rounding)
     assert "epoch_anatomy.py" in capsys.readouterr().out
+
+
+def test_prefetch_overlap_prints_each_pass_against_the_probe(capsys):
+    lines = prefetch_overlap.main(["--mib", "16", "--repeats", "1"])
+    rows = [line.split("|")[1:-1] for line in lines[2:] if line.startswith("| ")]
+    names = [r[0].strip() for r in rows]
+    assert names == ["probe (`bandwidth.py`)", "hints only"] + [
+        f"sum + {k} in cache{h}" for k in prefetch_overlap.EXTRA_SWEEPS
+        for h in ("", ", hints")]
+    probe_gbs = float(rows[0][2])
+    for name, r in zip(names, rows, strict=True):
+        ms, gbs, share = float(r[1]), float(r[2]), float(r[3].strip().rstrip("%"))
+        assert ms > 0 and gbs == pytest.approx(16 * 2**20 / (ms * 1e-3) / 1e9, rel=0.1)
+        assert share == pytest.approx(100 * gbs / probe_gbs, rel=0.05, abs=1)
+        # an overlap share exactly where a pass sweeps its chunks in cache
+        has_sweeps = name.startswith("sum") and not name.startswith("sum + 0")
+        assert (r[4].strip() != "") == has_sweeps
+        if has_sweeps:
+            float(r[4])
+    assert "prefetch_overlap.py" in capsys.readouterr().out
