@@ -14,7 +14,8 @@ the caches, cut into 256 KiB chunks (a dense block), timed alternately:
   while it sits in L2, with and without hints of the next chunk spread over
   those sweeps. ``overlap`` is the share of the ``k`` in-cache sweeps' own
   time (measured on a chunk that stays in L2) that the pass hid behind
-  memory: 0 when memory sat idle meanwhile, 1 when it never did.
+  memory, against the plain read (``sum + 0 in cache``, no hints): 0 when
+  memory sat idle meanwhile, 1 when it never did.
 
     python scripts/prefetch_overlap.py [--mib 1024] [--repeats 9]
 """
