@@ -37,15 +37,14 @@ give bit-for-bit the same result for any number of threads
 (``tests/test_kernels_sparse.py::test_bitwise_across_threads``).
 
 Speed (``python scripts/sparse_bandwidth.py``, the README's 2-core AMD EPYC
-in an earlier session, quiet): at 1,000,000 x 10,000 and 1% density
-(float64 data, int32 indices, 1.2 GB) the parallel pass without the loss
-takes 70 ms against a bytes-over-bandwidth limit of 34 ms (35.5 GB/s), 2.1x.
-It is compute-bound: each nonzero costs a gather from ``w`` and a
-scatter-add into the block's accumulator, both 80 KB at d = 10,000 and so
-missing L1. With X already in
-L2 the two take about 0.5 and 0.65 ns a nonzero (the same written in C), so
-two cores cannot go below about 0.6 ns a nonzero, 1.7-2x the limit at the
-35-42 GB/s this machine reads; the pass is at 0.7.
+in an earlier session, quiet): at 1,000,000 x 10,000 and 1% density (float64
+data, int32 indices, 1.2 GB) the parallel pass without the loss takes 70 ms
+against a bytes-over-bandwidth limit of 34 ms (35.5 GB/s), 2.1x. It is
+compute-bound: each nonzero costs a gather from ``w`` and a scatter-add into
+the block's accumulator, both 80 KB at d = 10,000 and so missing L1. With X
+already in L2 the two take about 0.5 and 0.65 ns a nonzero (the same written
+in C), so two cores cannot go below about 0.6 ns a nonzero, 1.7-2x the limit
+at the 35-42 GB/s this machine reads; the pass is at 0.7.
 """
 
 import numpy as np
