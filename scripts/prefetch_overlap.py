@@ -90,24 +90,25 @@ def overlap_table(mib: int, repeats: int) -> list[str]:
         for _ in range(IN_CACHE_CALLS):
             _sum_chunks(small, 0, 1, 0, False)
 
-    variants = [("hints only", lambda: _hints_only(a))]
+    # (name, in-cache sweeps after the read, the pass); the overlap needs
+    # sweeps, so the hints-only pass has none
+    variants = [("hints only", 0, lambda: _hints_only(a))]
     for extra in EXTRA_SWEEPS:
         for hints in (False, True):
             name = f"sum + {extra} in cache{', hints' if hints else ''}"
-            variants.append((name, lambda e=extra, h=hints: _sum_pass(a, e, h, threads)))
-    funcs = [lambda: bandwidth._parallel_sum(a), in_cache] + [f for _, f in variants]
-    times = interleaved_seconds(funcs, repeats, warmup=1)
-    probe, cache = (statistics.median(t) for t in times[:2])
+            variants.append((name, extra,
+                             lambda e=extra, h=hints: _sum_pass(a, e, h, threads)))
+    times = interleaved_seconds([lambda: bandwidth._parallel_sum(a), in_cache]
+                                + [f for _, _, f in variants], repeats, warmup=1)
+    probe, cache, *passes = (statistics.median(t) for t in times)
     # one in-cache sweep of the whole array, per thread: the time it adds
     # if memory sits idle meanwhile
     sweep = cache / IN_CACHE_CALLS * (a.shape[0] / CHUNK) / threads
-    base = statistics.median(times[2 + 1])  # sum + 0 in cache, no hints
+    base = passes[[name for name, _, _ in variants].index("sum + 0 in cache")]
     rows = ["| pass | ms | GB/s | % of probe | overlap |", "|---|---:|---:|---:|---:|",
             f"| probe (`bandwidth.py`) | {probe * 1e3:.3g} | "
             f"{a.nbytes / probe / 1e9:.1f} | 100% | |"]
-    for (name, _), t in zip(variants, times[2:], strict=True):
-        med = statistics.median(t)
-        extra = int(name.split()[2]) if name.startswith("sum") else 0
+    for (name, extra, _), med in zip(variants, passes, strict=True):
         hidden = f"{1 - (med - base) / (extra * sweep):.2f}" if extra else ""
         rows.append(f"| {name} | {med * 1e3:.3g} | {a.nbytes / med / 1e9:.1f} | "
                     f"{probe / med:.0%} | {hidden} |")
