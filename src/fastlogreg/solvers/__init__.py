@@ -21,9 +21,20 @@ from .problem import (
 )
 from .sgd import SCHEDULES, sgd
 
+#: Every solver by its ``solver=`` name. Each is called as
+#: ``SOLVERS[name](problem, theta0, *, max_iter, tol, record_every, monitor, **options)``
+#: and returns a :class:`SolverResult`.
+SOLVERS = {
+    "lbfgs": lbfgs,
+    "gd": gd,
+    "nesterov": nesterov,
+    "sgd": sgd,
+}
+
 __all__ = [
     "HISTORY_DTYPE",
     "SCHEDULES",
+    "SOLVERS",
     "BinaryProblem",
     "DivergenceWarning",
     "MultinomialProblem",

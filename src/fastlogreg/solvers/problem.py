@@ -76,6 +76,12 @@ class _Problem:
         L1 strength, applied by proximal steps (solvers that cannot take one
         refuse ``l1 > 0``).
     fit_intercept : bool
+    intercept_alpha, intercept_l1 : float
+        L2 and L1 strengths on the intercepts, 0 but for liblinear's objective,
+        which penalises the intercept as the weight of a constant feature
+        ``intercept_scaling``: ``alpha / s**2`` and ``l1 / s``. The passes never
+        see them: :meth:`evaluate`, :meth:`objective`, :meth:`prox` and
+        :meth:`optimality` add them to the intercept entries.
     """
 
     X: np.ndarray
@@ -84,6 +90,8 @@ class _Problem:
     alpha: float = 0.0
     l1: float = 0.0
     fit_intercept: bool = True
+    intercept_alpha: float = 0.0
+    intercept_l1: float = 0.0
     _hessian_bound: float = field(default=0.25, init=False, repr=False)
     data: Source = field(init=False, repr=False, compare=False)
 
@@ -106,6 +114,10 @@ class _Problem:
         self._pass(theta, out)
         if not self.fit_intercept:
             out[self.n_weights:self.n_params] = 0.0
+        elif self.intercept_alpha:
+            b = theta[self.n_weights:self.n_params]
+            out[self.n_weights:self.n_params] += self.intercept_alpha * b
+            out[self.n_params] += 0.5 * self.intercept_alpha * float(b @ b)
         return out
 
     def minibatch_epoch(self, theta, order, batch_size, learning_rate, out) -> None:
@@ -120,13 +132,17 @@ class _Problem:
         J = out[self.n_params]
         if self.l1:
             J += self.l1 * float(np.abs(theta[:self.n_weights]).sum())
+        if self.intercept_l1 and self.fit_intercept:
+            J += self.intercept_l1 * float(np.abs(theta[self.n_weights:]).sum())
         return J
 
     def prox(self, theta: np.ndarray, step: float) -> np.ndarray:
         """Proximal map of ``step * l1 * ||w||_1`` (soft-thresholding) in place."""
-        if self.l1:
-            w = theta[:self.n_weights]
-            w[:] = np.sign(w) * np.maximum(np.abs(w) - step * self.l1, 0.0)
+        for part, strength in ((slice(0, self.n_weights), self.l1),
+                               (slice(self.n_weights, None), self.intercept_l1)):
+            if strength:
+                v = theta[part]
+                v[:] = np.sign(v) * np.maximum(np.abs(v) - step * strength, 0.0)
         return theta
 
     def optimality(self, theta: np.ndarray, out: np.ndarray) -> float:
@@ -137,14 +153,17 @@ class _Problem:
         """
         # intercept entries count only when fitted (kernels compute them anyway)
         end = self.n_params if self.fit_intercept else self.n_weights
-        if not self.l1:  # one reduction: this runs after every fit and record
+        if not (self.l1 or self.intercept_l1):  # one reduction: runs after every record
             return float(np.abs(out[:end]).max())
-        gw = out[:self.n_weights]
-        rest = out[self.n_weights:end]
-        w = theta[:self.n_weights]
-        gw = np.where(w != 0, gw + self.l1 * np.sign(w),
-                      np.sign(gw) * np.maximum(np.abs(gw) - self.l1, 0.0))
-        return float(max(np.max(np.abs(gw)), np.max(np.abs(rest), initial=0.0)))
+        worst = 0.0
+        for lo, hi, strength in ((0, self.n_weights, self.l1),
+                                 (self.n_weights, end, self.intercept_l1)):
+            g, v = out[lo:hi], theta[lo:hi]
+            if strength:
+                g = np.where(v != 0, g + strength * np.sign(v),
+                             np.sign(g) * np.maximum(np.abs(g) - strength, 0.0))
+            worst = max(worst, float(np.max(np.abs(g), initial=0.0)))
+        return worst
 
     def lipschitz(self) -> float:
         """Estimate of the gradient's Lipschitz constant.
@@ -164,11 +183,11 @@ class _Problem:
             s = np.ones(len(rows))
         gram = (Xs * (s / s.sum())[:, None]).T @ Xs
         lam = float(np.linalg.eigvalsh(gram)[-1])
-        return self._hessian_bound * min(lam, self._trace()) + self.alpha
+        return self._hessian_bound * min(lam, self._trace()) + max(self.alpha, self.intercept_alpha)
 
     def safe_learning_rate(self) -> float:
         """A fixed step that cannot diverge: ``1 / L`` for the trace bound ``L``."""
-        return 1.0 / (self._hessian_bound * self._trace() + self.alpha)
+        return 1.0 / (self._hessian_bound * self._trace() + max(self.alpha, self.intercept_alpha))
 
     def _trace(self) -> float:
         """``sum_i s_i ||x~_i||^2 / S``: the trace of the weighted Gram matrix, an
