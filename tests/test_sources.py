@@ -286,3 +286,22 @@ def test_repeated_sparse_entries_are_summed_in_a_copy():
     np.testing.assert_array_equal(a.coef_, b.coef_)
     np.testing.assert_array_equal(twice.data, before)  # the caller's X is untouched
     assert twice.nnz == 2 * Xs.nnz
+
+
+@pytest.mark.parametrize("bad", [-1, 7, 2**31 - 1])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_csr_index_out_of_range(bad, n_classes):
+    """The fuzz's segfault: one column index outside [0, n_features) in a CSR X.
+    The CSR source refuses it before any pass, for fit and for predict."""
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(60, 7, density=0.5, format="csr", random_state=0)
+    y = np.arange(60) % n_classes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 3 iterations
+        model = LogisticRegression(max_iter=3).fit(X, y)
+    X.indices[5] = bad
+    for solver in ("lbfgs", "sgd"):
+        with pytest.raises(ValueError, match=f"column index {bad} is out of range"):
+            LogisticRegression(solver=solver, max_iter=3).fit(X, y)
+    with pytest.raises(ValueError, match=f"column index {bad} is out of range"):
+        model.predict(X)

@@ -164,3 +164,52 @@ def test_finite_check_is_not_fooled_by_an_overflowing_sum():
     assert _validation.check_X(X) is X
     X32 = np.full((4, 2), 3e38, dtype=np.float32)
     assert _validation.check_X(X32) is X32
+
+
+@pytest.mark.skipif(np.dtype(np.longdouble).itemsize <= 8,
+                    reason="long double is float64 on this platform")
+def test_long_double_is_refused_by_name(data):
+    """Numba has no long-double kernels: a TypeError, not a Numba TypingError."""
+    X, y = data
+    with pytest.raises(TypeError, match=r"X has dtype float(96|128) \(long double\).*astype"):
+        fastlogreg.fit(X.astype(np.longdouble), y, epochs=1)
+    model = fastlogreg.fit(X, y, epochs=2)
+    with pytest.raises(TypeError, match="long double"):
+        model.predict(X.astype(np.longdouble))
+
+
+@pytest.mark.parametrize("bad", [-1, 3, 1000])
+def test_csr_index_out_of_range(bad):
+    """A column index outside [0, n_features) would make the kernels read out of
+    bounds (the fuzz's segfault in binary_sums): refused before any pass."""
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(20, 3, density=0.5, format="csr", random_state=0)
+    indices = X.indices.copy()
+    indices[len(indices) // 2] = bad
+    with pytest.raises(ValueError, match=f"column index {bad} is out of range for 3"):
+        _validation.check_csr_indices(indices, X.indptr, 20, 3)
+    _validation.check_csr_indices(X.indices, X.indptr, 20, 3)  # a valid one passes
+    with pytest.raises(ValueError, match="indptr"):
+        _validation.check_csr_indices(X.indices, X.indptr[::-1].copy(), 20, 3)
+    with pytest.raises(ValueError, match="indptr has shape"):
+        _validation.check_csr_indices(X.indices, X.indptr[:-1], 20, 3)
+
+
+@pytest.mark.parametrize(("y", "classes"), [
+    (np.array([2**64 - 1, 2**64 - 2, 2**64 - 1], dtype=np.uint64), [2**64 - 2, 2**64 - 1]),
+    (np.array([2**64 - 1, 0], dtype=np.uint64), [0, 2**64 - 1]),
+    (np.array([2**63 - 1, 2**63 - 4]), [2**63 - 4, 2**63 - 1]),
+    (np.array([-2**63, 2**63 - 1]), [-2**63, 2**63 - 1]),
+    (np.array([-128, 127, -128], dtype=np.int8), [-128, 127]),
+    (np.array([True, False, True]), [False, True]),
+    (np.array([3.0, -1.0, 3.0]), [-1.0, 3.0]),
+    (np.array(["b", "a", "b"]), ["a", "b"]),
+])
+def test_encode_labels_near_the_uint64_limit(y, classes):
+    """Labels at the ends of their integer type neither overflow nor wrap; classes
+    keep y's dtype and every index points back at its label."""
+    found, index = _validation.encode_labels(y)
+    assert found.dtype == y.dtype
+    assert found.tolist() == classes
+    assert index.dtype == np.float64
+    np.testing.assert_array_equal(found[index.astype(np.intp)], y)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_csr_indices
 from ..kernels import sparse
 from .base import Source
 from .memory import use_threads
@@ -27,6 +28,9 @@ class CSR(Source):
     def __init__(self, X, y: np.ndarray, sample_weight: np.ndarray):
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.n_samples, self.n_features = X.shape
+        # the kernels index without bounds checks: a bad column index would
+        # crash the process (tests/test_sources.py::test_csr_index_out_of_range)
+        check_csr_indices(X.indices, X.indptr, *X.shape)
         self._arrays = (X.data, X.indices, X.indptr)
 
     @property
@@ -64,6 +68,7 @@ class CSR(Source):
 
 def decision_function(X, coef: np.ndarray, intercept: np.ndarray, out: np.ndarray) -> None:
     """Logits of CSR ``X`` into ``out`` ((n,) for one row of ``coef``, else (n, K))."""
+    check_csr_indices(X.indices, X.indptr, *X.shape)
     if coef.shape[0] == 1:
         sparse.decision_function(X.data, X.indices, X.indptr, coef[0], float(intercept[0]),
                                  out)
