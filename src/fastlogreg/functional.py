@@ -32,10 +32,15 @@ SOLVERS = ("gd", "sgd")
 class FitResult:
     """A fitted binary logistic regression model and how it was trained.
 
-    Attributes
+    :func:`fit` returns it; its fields are read-only attributes of the same
+    names.
+
+    Parameters
     ----------
     coef : ndarray of shape (n_features,)
+        The weights.
     intercept : float
+        The intercept.
     history : structured ndarray with fields ``epoch``, ``loss``, ``accuracy``
         One row per recorded epoch: the objective ``J`` and the (weighted)
         training accuracy right after that epoch's update.
@@ -53,9 +58,17 @@ class FitResult:
     converged: bool
 
     def decision_function(self, X) -> np.ndarray:
-        """Logits ``X @ coef + intercept``, shape (n_samples,), float64.
+        """Logits ``X @ coef + intercept``.
 
-        ``X`` is read in place (a float32 ``X`` is not copied to float64).
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows, read in place (a float32 ``X`` is not copied to float64).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The logits, float64.
         """
         X = check_X(X, n_features=self.coef.shape[0])
         out = np.empty(X.shape[0])
@@ -63,14 +76,36 @@ class FitResult:
         return out
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, 2): columns P(y=0), P(y=1)."""
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+            Columns P(y=0) and P(y=1).
+        """
         z = self.decision_function(X)
         out = np.empty((z.shape[0], 2))
         link.binary_proba(z, out, False)
         return out
 
     def predict(self, X) -> np.ndarray:
-        """Labels 0/1 (int64): 1 where the logit is positive."""
+        """Predicted labels: 1 where the logit is positive, else 0.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels 0 and 1 (int64).
+        """
         return (self.decision_function(X) > 0).astype(np.int64)
 
 
@@ -88,7 +123,7 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        float32 and float64 arrays in C or F order are read in place, never
+        The rows. float32 and float64 arrays in C or F order are read in place, never
         copied (except by ``"gd"`` for a C-ordered ``X`` of at most 16
         features and 16 MiB, read faster from a column-major copy); other
         numeric dtypes are converted to float64.
@@ -109,6 +144,7 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     alpha : float, default=0
         L2 penalty strength, >= 0 (the intercept is not penalised).
     fit_intercept : bool, default=True
+        Whether to train an intercept (it stays 0 otherwise).
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weights with a positive sum.
     tol : float, optional
@@ -121,6 +157,7 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     coef_init : array-like of shape (n_features,), optional
         Starting weights (zeros by default); never modified.
     intercept_init : float, default=0
+        Starting intercept.
     random_state : int, Generator or None
         Seeds the ``"sgd"`` shuffles.
     callback : callable, optional
@@ -130,6 +167,7 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     Returns
     -------
     FitResult
+        The weights, the history and how training ended.
 
     Raises
     ------

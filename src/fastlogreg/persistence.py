@@ -247,6 +247,7 @@ def load_model(path: str | os.PathLike) -> LogisticRegression | FitResult:
     Parameters
     ----------
     path : str or path-like
+        The model file.
 
     Returns
     -------

@@ -101,6 +101,16 @@ def derivative_sigmoid(z):
 
     Written as ``e / (1 + e)^2`` with ``e = exp(-|z|)`` so that it neither
     overflows nor loses the tail to ``1 - 1 = 0`` cancellation.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits.
+
+    Returns
+    -------
+    ndarray
+        Values in [0, 0.25], float64.
     """
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(-np.abs(z))
@@ -113,6 +123,18 @@ def log_loss_from_logits(y, z):
     For ``z > 0`` it is evaluated as ``log1p(exp(-z)) + (1 - y) z`` and for
     ``z <= 0`` as ``log1p(exp(z)) - y z``, so binary labels never meet the
     cancellation ``z - z`` and no branch overflows.
+
+    Parameters
+    ----------
+    y : array_like
+        Labels 0 and 1 (fractional targets are allowed).
+    z : array_like
+        Logits, broadcastable against ``y``.
+
+    Returns
+    -------
+    ndarray
+        The per-sample loss, float64, finite for any finite ``z``.
     """
     y = np.asarray(y, dtype=np.float64)
     z = np.asarray(z, dtype=np.float64)
@@ -126,6 +148,20 @@ def loss(y, y_hat, sample_weight=None) -> float:
     :func:`sklearn.metrics.log_loss` does, so a saturated prediction gives a
     large finite loss instead of ``log(0)``. Training uses
     :func:`log_loss_from_logits`, which needs no clipping.
+
+    Parameters
+    ----------
+    y : array_like of shape (n_samples,)
+        Labels 0 and 1.
+    y_hat : array_like of shape (n_samples,)
+        Predicted probabilities of label 1.
+    sample_weight : array_like of shape (n_samples,), optional
+        Weights of the average (all 1 by default).
+
+    Returns
+    -------
+    float
+        The weighted mean loss.
     """
     y = np.asarray(y, dtype=np.float64)
     eps = np.finfo(np.float64).eps
@@ -135,19 +171,62 @@ def loss(y, y_hat, sample_weight=None) -> float:
 
 
 def accuracy(y, y_hat, threshold: float = 0.5, sample_weight=None) -> float:
-    """Fraction (weighted by ``sample_weight``) of ``(y_hat > threshold) == y``."""
+    """Fraction (weighted by ``sample_weight``) of ``(y_hat > threshold) == y``.
+
+    Parameters
+    ----------
+    y : array_like of shape (n_samples,)
+        Labels 0 and 1.
+    y_hat : array_like of shape (n_samples,)
+        Predicted probabilities of label 1.
+    threshold : float, default=0.5
+        A probability above it predicts 1.
+    sample_weight : array_like of shape (n_samples,), optional
+        Weights of the average (all 1 by default).
+
+    Returns
+    -------
+    float
+        The weighted share of right predictions, in [0, 1].
+    """
     y = np.asarray(y)
     hit = (np.asarray(y_hat) > threshold) == (y == 1)
     return float(np.average(hit, weights=_weights(sample_weight, y.size)))
 
 
 def forward(X, w, b=0.0):
-    """Forward pass: ``a = sigmoid(X @ w + b)`` for ``X`` of shape (n_samples, n_features)."""
+    """Forward pass: ``a = sigmoid(X @ w + b)``.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, n_features)
+        The rows.
+    w : array_like of shape (n_features,)
+        The weights.
+    b : float, default=0
+        The intercept.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The probabilities of label 1.
+    """
     return sigmoid(np.asarray(X) @ np.asarray(w, dtype=np.float64) + b)
 
 
 def backward(X, y, a, sample_weight=None):
     """Backward pass of the notebook's derivation: ``dz = a - y``, averaged.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, n_features)
+        The rows.
+    y : array_like of shape (n_samples,)
+        Labels 0 and 1.
+    a : array_like of shape (n_samples,)
+        The forward pass's probabilities.
+    sample_weight : array_like of shape (n_samples,), optional
+        Weights ``s`` (all 1 by default); ``S = sum(s)``.
 
     Returns
     -------
@@ -169,18 +248,26 @@ def loss_and_gradient(X, y, w, b=0.0, *, alpha: float = 0.0, sample_weight=None)
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,), values in {0, 1}
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Labels 0 and 1.
     w : ndarray of shape (n_features,)
-    b : float
+        The weights.
+    b : float, default=0
+        The intercept.
     alpha : float, default=0
         L2 strength; the intercept is not penalised.
     sample_weight : ndarray of shape (n_samples,), optional
+        Weights (all 1 by default).
 
     Returns
     -------
     loss : float
+        The objective ``J(w, b)``.
     dw : ndarray of shape (n_features,)
+        Its gradient in ``w``.
     db : float
+        Its derivative in ``b``.
     """
     X = np.asarray(X)
     w = np.asarray(w, dtype=np.float64)
@@ -192,7 +279,30 @@ def loss_and_gradient(X, y, w, b=0.0, *, alpha: float = 0.0, sample_weight=None)
 
 
 def evaluate(X, y, w, b=0.0, *, alpha: float = 0.0, sample_weight=None):
-    """Objective ``J`` and weighted accuracy at ``(w, b)`` from one forward pass."""
+    """Objective ``J`` and weighted accuracy at ``(w, b)`` from one forward pass.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Labels 0 and 1.
+    w : ndarray of shape (n_features,)
+        The weights.
+    b : float, default=0
+        The intercept.
+    alpha : float, default=0
+        L2 strength; the intercept is not penalised.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights (all 1 by default).
+
+    Returns
+    -------
+    loss : float
+        The objective ``J(w, b)``.
+    accuracy : float
+        The weighted share of right predictions.
+    """
     X = np.asarray(X)
     w = np.asarray(w, dtype=np.float64)
     s = _weights(sample_weight, X.shape[0])
@@ -202,8 +312,18 @@ def evaluate(X, y, w, b=0.0, *, alpha: float = 0.0, sample_weight=None):
 
 
 def softmax(Z):
-    """Row-wise softmax of logits ``Z`` (n, K), shifted by the row max: finite
-    for any finite logits."""
+    """Row-wise softmax of logits, shifted by the row max: finite for any finite logits.
+
+    Parameters
+    ----------
+    Z : array_like of shape (n_samples, n_classes)
+        Logits.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        Probabilities, each row summing to 1.
+    """
     Z = np.asarray(Z, dtype=np.float64)
     E = np.exp(Z - Z.max(axis=1, keepdims=True))
     return E / E.sum(axis=1, keepdims=True)
@@ -214,8 +334,31 @@ def multinomial_loss_and_gradient(X, y, W, b, *, alpha: float = 0.0,
     """Softmax cross-entropy objective and gradient (scikit-learn's multinomial).
 
     ``J(W, b) = (1/S) sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + (alpha/2) ||W||_F^2``
-    with ``z_i = W x_i + b``; ``W`` is (K, d), ``b`` (K,), ``y`` holds class
-    indices 0..K-1. Returns ``(J, dW, db)``.
+    with ``z_i = W x_i + b``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Class indices 0..K-1.
+    W : ndarray of shape (K, n_features)
+        The weights, one row per class.
+    b : ndarray of shape (K,)
+        The intercepts.
+    alpha : float, default=0
+        L2 strength; the intercepts are not penalised.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights (all 1 by default).
+
+    Returns
+    -------
+    J : float
+        The objective.
+    dW : ndarray of shape (K, n_features)
+        Its gradient in ``W``.
+    db : ndarray of shape (K,)
+        Its gradient in ``b``.
     """
     X = np.asarray(X)
     W = np.asarray(W, dtype=np.float64)
@@ -234,7 +377,30 @@ def multinomial_loss_and_gradient(X, y, W, b, *, alpha: float = 0.0,
 
 
 def multinomial_evaluate(X, y, W, b, *, alpha: float = 0.0, sample_weight=None):
-    """Objective and weighted accuracy (argmax of the logits) at ``(W, b)``."""
+    """Objective and weighted accuracy (argmax of the logits) at ``(W, b)``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Class indices 0..K-1.
+    W : ndarray of shape (K, n_features)
+        The weights, one row per class.
+    b : ndarray of shape (K,)
+        The intercepts.
+    alpha : float, default=0
+        L2 strength; the intercepts are not penalised.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights (all 1 by default).
+
+    Returns
+    -------
+    J : float
+        The objective of :func:`multinomial_loss_and_gradient`.
+    accuracy : float
+        The weighted share of rows whose largest logit is their class.
+    """
     X = np.asarray(X)
     s = _weights(sample_weight, X.shape[0])
     J, _, _ = multinomial_loss_and_gradient(X, y, W, b, alpha=alpha, sample_weight=s)
@@ -246,9 +412,16 @@ def multinomial_evaluate(X, y, W, b, *, alpha: float = 0.0, sample_weight=None):
 class Trace:
     """What :func:`train` returns: final weights and the recorded history.
 
-    ``history`` has one row ``(epoch, loss, accuracy)`` per recorded epoch,
-    the loss and accuracy being those of the model right after that epoch's
-    update (as the notebook records them).
+    Parameters
+    ----------
+    w : ndarray of shape (n_features,)
+        The final weights.
+    b : float
+        The final intercept.
+    history : ndarray of shape (n_records, 3)
+        One row ``(epoch, loss, accuracy)`` per recorded epoch, the loss and
+        accuracy being those of the model right after that epoch's update
+        (as the notebook records them).
     """
 
     w: np.ndarray
@@ -264,6 +437,34 @@ def train(X, y, *, learning_rate=0.001, epochs=100, record_every=10, w0=None,
     when ``fit_intercept``), and after the update of every epoch ``e`` with
     ``e % record_every == 0`` records the loss ``J`` and the accuracy of the
     updated model, exactly as the notebook's loop does.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Labels 0 and 1.
+    learning_rate : float, default=0.001
+        The fixed step.
+    epochs : int, default=100
+        Number of updates.
+    record_every : int, default=10
+        Record the loss and accuracy after epochs ``0, k, 2k, ...``.
+    w0 : ndarray of shape (n_features,), optional
+        Starting weights (zeros by default).
+    b0 : float, default=0
+        Starting intercept.
+    alpha : float, default=0
+        L2 strength; the intercept is not penalised.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights (all 1 by default).
+    fit_intercept : bool, default=True
+        Whether ``b`` is trained (it stays 0 otherwise).
+
+    Returns
+    -------
+    Trace
+        The final weights and the history.
     """
     X = np.asarray(X)
     w = np.zeros(X.shape[1]) if w0 is None else np.array(w0, dtype=np.float64)
@@ -306,7 +507,7 @@ def minibatch_epoch(X, y, w, b, order, batch_size, learning_rate, *, alpha=0.0,
     Binary when ``w`` is 1-D; multinomial when ``w`` is (K, d) (then ``b`` is
     (K,) and ``y`` holds class indices).
 
-    Batch ``B`` is ``order[k*batch_size:(k+1)*batch_size]`` and takes the step
+    Batch ``B`` is ``order[k*batch_size:(k+1)*batch_size]`` and takes the step::
 
         w -= learning_rate * ((n / (S |B|)) sum_{i in B} s_i (p_i - y_i) x_i + alpha w)
 
@@ -315,10 +516,35 @@ def minibatch_epoch(X, y, w, b, order, batch_size, learning_rate, *, alpha=0.0,
     weight, which would give batches of light samples (class weights, say) the
     pull of heavy ones. A batch of zero weight moves ``w`` by the penalty only.
 
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Labels 0 and 1, or class indices (multinomial).
+    w : ndarray of shape (n_features,) or (K, n_features)
+        The weights at the start of the epoch (not modified).
+    b : float or ndarray of shape (K,)
+        The intercept(s) at the start of the epoch.
+    order : ndarray of int
+        The rows of the epoch, in the order they are visited.
+    batch_size : int
+        Rows per batch (the last batch may be smaller).
+    learning_rate : float
+        The fixed step.
+    alpha : float, default=0
+        L2 strength; the intercept is not penalised.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights (all 1 by default).
+    fit_intercept : bool, default=True
+        Whether ``b`` is trained.
+
     Returns
     -------
-    w, b
+    w : ndarray
         The weights after the epoch.
+    b : float or ndarray
+        The intercept(s) after the epoch.
     loss : float
         ``sum_B [sum_{i in B} s_i l_i(w_B) / S + (|B| / m) (alpha/2) ||w_B||^2]``
         over the ``m = len(order)`` rows: the objective along the way.
