@@ -181,9 +181,28 @@ class _Problem:
             Xs = np.column_stack([Xs, np.ones(len(rows))])
         if s.sum() <= 0:
             s = np.ones(len(rows))
+        # Extreme X is scaled by its largest |x|, so that the Gram matrix cannot
+        # overflow (X of 1e160 made it inf and eigvalsh fail); an eigenvalue
+        # that overflows afterwards is inf, and the trace bound is the estimate.
+        # Ordinary X is not rescaled, so that its step keeps its bits
+        # (tests/test_properties.py::test_extreme_X_gives_a_finite_step).
+        scale = float(np.max(np.abs(Xs), initial=0.0))
+        if 0.0 < scale < np.inf and not 1e-100 < scale < 1e100:
+            Xs = Xs / scale
+        else:
+            scale = 1.0
         gram = (Xs * (s / s.sum())[:, None]).T @ Xs
-        lam = float(np.linalg.eigvalsh(gram)[-1])
-        return self._hessian_bound * min(lam, self._trace()) + max(self.alpha, self.intercept_alpha)
+        try:
+            lam = float(np.linalg.eigvalsh(gram)[-1]) * scale * scale
+        except np.linalg.LinAlgError:
+            lam = np.inf
+        L = (self._hessian_bound * min(lam, self._trace())
+             + max(self.alpha, self.intercept_alpha))
+        # finite and positive, so that a step of 1/L is too: L overflows for X
+        # of 1e160 (x**2 is not a float64), underflows to 0 for X of 1e-170
+        # without intercept or penalty
+        big = np.finfo(np.float64)
+        return min(max(L, big.tiny), big.max)
 
     def safe_learning_rate(self) -> float:
         """A fixed step that cannot diverge: ``1 / L`` for the trace bound ``L``."""
