@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import reference
-from .kernels import dense, multinomial, sparse
+from .kernels import batched, dense, multinomial, sparse
 
 __all__ = [
     "COMPARISONS",
@@ -430,3 +430,82 @@ def max_rel_error(fast: dict[str, np.ndarray], oracle: dict[str, np.ndarray]) ->
                 return np.inf
             worst = max(worst, err)
     return worst
+
+
+# --- M models in one read of X (kernels/batched.py) ------------------------------
+# A batched case holds M models' coefficients in ``w`` ((M, d) or (M, K, d)) and
+# ``b``, and the row weights of ``n_folds`` folds in ``sample_weight``
+# (n_folds, n); model m trains on fold ``m % n_folds``, whose held-out rows
+# (every n_folds-th row) have weight 0.
+
+def make_batched_case(n_samples: int, n_features: int, *, n_models: int = 6,
+                      n_folds: int = 3, n_classes: int | None = None,
+                      dtype=np.float64, layout: str = "C", seed: int = 0,
+                      **_ignored) -> Case:
+    """A reproducible batch of M binary (or softmax, ``n_classes``) models."""
+    rng = np.random.default_rng(seed + 1)
+    if n_classes is None:
+        base = make_case(n_samples, n_features, dtype=dtype, layout=layout, seed=seed)
+        shape = (n_models, n_features)
+        b = rng.standard_normal(n_models) * 0.1
+    else:
+        base = make_multinomial_case(n_samples, n_features, n_classes, dtype=dtype,
+                                     layout=layout, seed=seed)
+        shape = (n_models, n_classes, n_features)
+        b = rng.standard_normal((n_models, n_classes)) * 0.1
+    W = rng.standard_normal(shape) * 0.3
+    SW = np.tile(rng.uniform(0.0, 2.0, n_samples), (n_folds, 1))
+    for f in range(n_folds):
+        SW[f, f::n_folds] = 0.0
+    return replace(base, w=W, b=b, sample_weight=SW, alpha=0.05)
+
+
+def _fold_of(case: Case) -> np.ndarray:
+    return np.arange(case.w.shape[0]) % case.sample_weight.shape[0]
+
+
+def _batched_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
+    W = case.w
+    total = batched.model_sums(case.X, case.y, case.sample_weight, _fold_of(case), W,
+                               case.b, parallel, True)
+    M = W.shape[0]
+    b = np.asarray(case.b, dtype=np.float64)
+    n_int = 1 if W.ndim == 2 else W.shape[1]
+    out = np.empty((M, W[0].size + n_int + 2))
+    batched.finish(total, W.reshape(M, -1), np.full(M, case.alpha), n_int, out)
+    nw = W[0].size
+    dW, db = out[:, :nw].reshape(W.shape), out[:, nw:nw + n_int].reshape(b.shape)
+    J, acc = out[:, -2], out[:, -1]
+    return {"loss": J, "dW": dW, "db": db, "accuracy": acc}
+
+
+def _batched_oracle(case: Case) -> dict[str, np.ndarray]:
+    sw = case.sample_weight[_fold_of(case)]
+    J, dW, db = reference.batched_loss_and_gradient(case.X, case.y, case.w, case.b,
+                                                    alpha=case.alpha, sample_weight=sw)
+    evaluate = reference.evaluate if case.w.ndim == 2 else reference.multinomial_evaluate
+    acc = np.array([evaluate(case.X, case.y, case.w[m], case.b[m], sample_weight=sw[m])[1]
+                    for m in range(case.w.shape[0])])
+    return {"loss": J, "dW": dW, "db": db, "accuracy": acc}
+
+
+COMPARISONS.update({c.name: c for c in [
+    Comparison("batched_loss_grad", lambda c: _batched_fast(c, False), _batched_oracle,
+               "M binary models' losses and gradients from one read of X (serial)",
+               "batched"),
+    Comparison("batched_loss_grad_parallel", lambda c: _batched_fast(c, True),
+               _batched_oracle, "the same, prange over fixed tasks of row blocks",
+               "batched"),
+    Comparison("batched_multinomial_loss_grad", lambda c: _batched_fast(c, False),
+               _batched_oracle,
+               "M softmax models' losses and gradients from one read of X (serial)",
+               "batched_multinomial"),
+    Comparison("batched_multinomial_loss_grad_parallel", lambda c: _batched_fast(c, True),
+               _batched_oracle, "the same, prange over fixed tasks of row blocks",
+               "batched_multinomial"),
+]})
+MAKERS.update({
+    "batched": make_batched_case,
+    "batched_multinomial": lambda n, d, **kw: make_batched_case(
+        n, d, n_classes=kw.pop("n_classes", 3), **kw),
+})

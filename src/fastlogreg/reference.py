@@ -567,3 +567,45 @@ def minibatch_epoch(X, y, w, b, order, batch_size, learning_rate, *, alpha=0.0,
         if fit_intercept:
             b = b - learning_rate * gb / scale
     return w, b, total_loss, total_hits
+
+
+def batched_loss_and_gradient(X, y, W, b, *, alpha=0.0, sample_weight=None):
+    """Objectives and gradients of M models on the same rows, one model at a time.
+
+    The oracle of the batched pass (:mod:`fastlogreg.kernels.batched`): model
+    ``m`` has coefficients ``W[m]`` ((d,) binary, (K, d) multinomial),
+    intercepts ``b[m]``, L2 strength ``alpha[m]`` and row weights
+    ``sample_weight[m]`` (rows of weight 0, a fold's held-out rows, do not
+    count). Each model is computed by :func:`loss_and_gradient` or
+    :func:`multinomial_loss_and_gradient`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,), 0/1 or class indices
+    W : ndarray of shape (M, n_features) or (M, n_classes, n_features)
+    b : ndarray of shape (M,) or (M, n_classes)
+    alpha : float or ndarray of shape (M,)
+    sample_weight : ndarray of shape (M, n_samples), optional
+
+    Returns
+    -------
+    J : ndarray of shape (M,)
+    dW : ndarray shaped as ``W``
+    db : ndarray shaped as ``b``
+    """
+    W = np.asarray(W, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    M = W.shape[0]
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (M,))
+    if sample_weight is None:
+        sample_weight = np.ones((M, np.shape(X)[0]))
+    J, dW, db = np.empty(M), np.empty_like(W), np.empty_like(b)
+    for m in range(M):
+        if W.ndim == 2:
+            J[m], dW[m], db[m] = loss_and_gradient(X, y, W[m], b[m], alpha=alpha[m],
+                                                   sample_weight=sample_weight[m])
+        else:
+            J[m], dW[m], db[m] = multinomial_loss_and_gradient(
+                X, y, W[m], b[m], alpha=alpha[m], sample_weight=sample_weight[m])
+    return J, dW, db

@@ -89,6 +89,33 @@ class Source(ABC):
         raise TypeError(f"solver='sgd' cannot run on {self.describe()}; use "
                         "solver='lbfgs', 'gd' or 'nesterov'.")
 
+    def reweighted(self, sample_weight: np.ndarray) -> Source:
+        """The same rows with other sample weights (``X`` and ``y`` shared)."""
+        return type(self)(self.X, self.y, sample_weight)
+
+    def batched_sums(self, W: np.ndarray, b: np.ndarray, fold_weights: np.ndarray,
+                     fold_of: np.ndarray, need_grad: bool = True) -> np.ndarray:
+        """Sums of M models' passes: row m as :meth:`binary_sums` (``W`` (M, d),
+        ``b`` (M,)) or :meth:`multinomial_sums` (``W`` (M, K, d), ``b`` (M, K))
+        give them, with the row weights ``fold_weights[fold_of[m]]``.
+
+        This default runs one pass per model (a source of each fold's weights,
+        :meth:`reweighted`); dense sources override it with one read of X for
+        all models (:mod:`fastlogreg.kernels.batched`). ``need_grad`` lets an
+        override skip the gradient; here it is always computed.
+        """
+        folds: dict[int, Source] = {}
+        rows = []
+        for m in range(W.shape[0]):
+            f = int(fold_of[m])
+            if f not in folds:
+                folds[f] = self.reweighted(np.ascontiguousarray(fold_weights[f]))
+            if W.ndim == 2:
+                rows.append(folds[f].binary_sums(W[m], float(b[m]), True))
+            else:
+                rows.append(folds[f].multinomial_sums(W[m], b[m]))
+        return np.array(rows)
+
     def describe(self) -> str:
         """A few words naming the data, for messages."""
         return type(self).__name__

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _mapping
-from ..kernels import dense, multinomial
+from ..kernels import batched, dense, multinomial
 from .base import Source
 from .memory import use_threads
 
@@ -48,6 +48,16 @@ class Mapped(Source):
         for lo, hi, Xc in self._chunks(multiple):
             multinomial.add_partials(Xc, self.y[lo:hi], self.sample_weight[lo:hi], W,
                                      b, use_threads(Xc.size), total)
+        return total
+
+    def batched_sums(self, W, b, fold_weights, fold_of, need_grad=True):
+        # chunk by chunk, each chunk one read for all M models (kernels/batched.py)
+        total = None
+        for lo, hi, Xc in self._chunks():
+            total = batched.model_sums(Xc, self.y[lo:hi],
+                                       np.ascontiguousarray(fold_weights[:, lo:hi]),
+                                       fold_of, W, b, use_threads(Xc.size * W.shape[0]),
+                                       need_grad, total)
         return total
 
     def sq_norm_sum(self):

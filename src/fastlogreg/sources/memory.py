@@ -7,7 +7,7 @@ from functools import cached_property
 import numba
 import numpy as np
 
-from ..kernels import dense, multinomial
+from ..kernels import batched, dense, multinomial
 from .base import Source
 
 __all__ = ["PARALLEL_MIN_ELEMENTS", "InMemory"]
@@ -81,6 +81,11 @@ class InMemory(Source):
     def multinomial_pass(self, W, b, alpha, out):
         multinomial.loss_grad(self.X, self.y, self.sample_weight, W, b, alpha,
                               self.parallel, out)
+
+    def batched_sums(self, W, b, fold_weights, fold_of, need_grad=True):
+        # one read of X for all M models (kernels/batched.py)
+        return batched.model_sums(self.X, self.y, fold_weights, fold_of, W, b,
+                                  use_threads(self.X.size * W.shape[0]), need_grad)
 
     def sq_norm_sum(self):
         return dense.weighted_sq_norm_sum(self.X, self.sample_weight)

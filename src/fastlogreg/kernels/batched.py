@@ -1,0 +1,414 @@
+"""One read of dense ``X`` for M models at once: the fused pass of a grid.
+
+A cross-validation over ``n_folds`` folds and ``n_Cs`` regularisation
+strengths trains ``M = n_folds * n_Cs`` models on the same rows. Each model
+here has its own coefficients and its own row weights, taken from a row of a
+weight matrix ``SW`` (n_folds, n_samples) through ``fold_of[model]``: a
+fold's held-out rows have weight 0 there, so ``X`` is never copied per fold.
+Each block of rows is read from memory once and serves every model.
+
+Conventions (``d`` features, ``M`` models, ``K`` classes)::
+
+    binary       W (M, d), b (M,);        total (M, d + 5), each row in the
+                 layout of :func:`.dense.add_partials` (finished by
+                 :func:`.dense.finish`)
+    multinomial  W (M*K, d), b (M*K,);    total (M, K*d + K + 3), each row in
+                 the layout of :func:`.multinomial.add_partials` (finished by
+                 :func:`.multinomial.finish`); model m's class k is row m*K + k
+
+Per block of rows, the logits of all M (or M*K) rows of ``W`` come first
+(C order: four rows of X at a time, each dot product vectorised over the
+features; F order: four columns at a time, vectorised over the rows), then
+the residuals of each model in the vectorised loops of the single-model
+passes, then the gradient (C order: four rows of X per load and store of a
+model's accumulator; F order: four columns per load of a model's residuals).
+
+Determinism: the rows are cut into at most ``MAX_TASKS`` tasks of whole
+blocks; task sizes depend on ``n_samples``, ``n_features`` and the dtype only,
+and the tasks' partial sums are added in task order. The serial and the
+parallel pass give the same bits for any thread count
+(``tests/test_kernels_batched.py::test_bitwise_serial_parallel``). The
+partials take ``MAX_TASKS * M * (K*d + K + 5)`` float64, never a copy of X.
+"""
+
+from math import log
+
+import numpy as np
+from numba import njit, prange
+
+from ._math import DENSE_JIT as JIT
+from ._math import exp_nonpos, log1p_unit
+
+__all__ = ["MAX_TASKS", "binary_sums", "block_rows", "finish", "model_sums",
+           "multinomial_sums", "task_rows"]
+
+# Tasks (units of the fixed-order reduction) per pass: enough to keep any
+# thread count busy, few enough that the partials stay small.
+MAX_TASKS = 64
+
+
+# Bytes of X per block: the block and the (M, rows) logits stay in a core's L2
+# between the logits, residual and gradient sweeps (as in the dense pass).
+BLOCK_BYTES = 256 * 1024
+MIN_BLOCK_ROWS = 64
+MAX_BLOCK_ROWS = 8192
+
+
+@njit(**JIT)
+def block_rows(n_features, itemsize):
+    """Rows per block of the batched pass (both layouts)."""
+    rows = BLOCK_BYTES // max(1, n_features * itemsize)
+    return min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, rows))
+
+
+@njit(**JIT)
+def task_rows(n_samples, n_features, itemsize):
+    """Rows per task: a whole number of blocks, at most ``MAX_TASKS`` tasks."""
+    rows = block_rows(n_features, itemsize)
+    per = (n_samples + MAX_TASKS - 1) // MAX_TASKS
+    return max(1, (per + rows - 1) // rows) * rows
+
+
+@njit(inline="always", **JIT)
+def _binary_residuals(z, y, s, acc, d):
+    """Logits ``z`` -> weighted residuals ``s (sigmoid(z) - y)`` in place; add the
+    intercept gradient, loss, hits, weight and finiteness probe to ``acc[d:]``.
+
+    The single-model pass's loop and stable forms (``e = exp(-|z|)`` in
+    (0, 1]; loss ``log1p(e) + (1 - y) z`` for z > 0, ``log1p(e) - y z``
+    otherwise), restated here so that this module does not follow the dense
+    module's private names; it vectorises across rows.
+    """
+    gb = 0.0
+    hits = 0.0
+    wsum = 0.0
+    probe = 0.0
+    loss = 0.0
+    for k in range(z.shape[0]):
+        zk = z[k]
+        yk = y[k]
+        sk = s[k]
+        e = exp_nonpos(-abs(zk))
+        q = 1.0 / (1.0 + e)
+        p = q if zk >= 0.0 else e * q
+        rk = sk * (p - yk)
+        z[k] = rk
+        gb += rk
+        hits += sk if (p > 0.5) == (yk == 1.0) else 0.0
+        wsum += sk
+        probe += 0.0 * zk
+        lin = (1.0 - yk) * zk if zk > 0.0 else -yk * zk
+        loss += sk * (log1p_unit(e) + lin)
+    acc[d] += gb
+    acc[d + 1] += loss
+    acc[d + 2] += hits
+    acc[d + 3] += wsum
+    acc[d + 4] += probe
+
+
+@njit(**JIT)
+def _softmax_residuals(Z, y, sw, acc, base):
+    """Class-major logits ``Z`` (K, m) -> residuals ``s (softmax(z) - onehot(y))``
+    in place; add the intercept gradients, loss, hits and weight to
+    ``acc[base:]``. The single-model softmax block's arithmetic (shift by the
+    row's max, ``exp_nonpos``, first maximum wins ties), vectorised over rows.
+    """
+    K, m = Z.shape
+    top = np.zeros(m)
+    mx = np.empty(m)
+    zy = np.empty(m)
+    Z0 = Z[0]
+    for t in range(m):
+        mx[t] = Z0[t]
+    for k in range(1, K):
+        Zk = Z[k]
+        for t in range(m):
+            if Zk[t] > mx[t]:
+                mx[t] = Zk[t]
+                top[t] = k
+    for t in range(m):
+        zy[t] = Z[int(y[t]), t]
+    tot = np.zeros(m)
+    for k in range(K):
+        Zk = Z[k]
+        for t in range(m):
+            e = exp_nonpos(Zk[t] - mx[t])
+            Zk[t] = e
+            tot[t] += e
+    loss = 0.0
+    for t in range(m):  # libm's log: one call a row
+        loss += sw[t] * (log(tot[t]) + mx[t] - zy[t])
+    hits = 0.0
+    wsum = 0.0
+    for t in range(m):
+        hits += sw[t] if top[t] == y[t] else 0.0
+        wsum += sw[t]
+        tot[t] = sw[t] / tot[t]
+    for k in range(K):
+        Zk = Z[k]
+        g = 0.0
+        for t in range(m):
+            r = Zk[t] * tot[t] - (sw[t] if y[t] == k else 0.0)
+            Zk[t] = r
+            g += r
+        acc[base + k] += g
+    acc[base + K] += loss
+    acc[base + K + 1] += hits
+    acc[base + K + 2] += wsum
+
+
+@njit(**JIT)
+def _logits_block(X, lo, hi, W, b, Z):
+    """``Z[p, t] = X[lo + t] . W[p] + b[p]`` for the rows ``lo:hi``."""
+    P, d = W.shape
+    m = hi - lo
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        for p in range(P):
+            Zp = Z[p]
+            bp = b[p]
+            for t in range(m):
+                Zp[t] = bp
+        j = 0
+        while j + 4 <= d:
+            c0, c1 = X[lo:hi, j], X[lo:hi, j + 1]
+            c2, c3 = X[lo:hi, j + 2], X[lo:hi, j + 3]
+            for p in range(P):
+                w0, w1, w2, w3 = W[p, j], W[p, j + 1], W[p, j + 2], W[p, j + 3]
+                Zp = Z[p]
+                for t in range(m):
+                    Zp[t] += c0[t] * w0 + c1[t] * w1 + c2[t] * w2 + c3[t] * w3
+            j += 4
+        while j < d:
+            c = X[lo:hi, j]
+            for p in range(P):
+                wj = W[p, j]
+                Zp = Z[p]
+                for t in range(m):
+                    Zp[t] += c[t] * wj
+            j += 1
+        return
+    Xb = X[lo:hi]
+    t = 0
+    while t + 4 <= m:
+        x0, x1, x2, x3 = Xb[t], Xb[t + 1], Xb[t + 2], Xb[t + 3]
+        for p in range(P):
+            wp = W[p]
+            s0 = s1 = s2 = s3 = 0.0
+            for j in range(d):  # four dot products share each load of W[p]
+                wj = wp[j]
+                s0 += x0[j] * wj
+                s1 += x1[j] * wj
+                s2 += x2[j] * wj
+                s3 += x3[j] * wj
+            Z[p, t] = s0 + b[p]
+            Z[p, t + 1] = s1 + b[p]
+            Z[p, t + 2] = s2 + b[p]
+            Z[p, t + 3] = s3 + b[p]
+        t += 4
+    while t < m:
+        row = Xb[t]
+        for p in range(P):
+            wp = W[p]
+            s = 0.0
+            for j in range(d):
+                s += row[j] * wp[j]
+            Z[p, t] = s + b[p]
+        t += 1
+
+
+@njit(**JIT)
+def _gradient_block(X, lo, hi, R, acc, K):
+    """``acc[p // K, (p % K) * d + j] += sum_t R[p, t] X[lo + t, j]``."""
+    P, m = R.shape
+    d = X.shape[1]
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        j = 0
+        while j + 4 <= d:
+            c0, c1 = X[lo:hi, j], X[lo:hi, j + 1]
+            c2, c3 = X[lo:hi, j + 2], X[lo:hi, j + 3]
+            for p in range(P):
+                Rp = R[p]
+                g0 = g1 = g2 = g3 = 0.0
+                for t in range(m):  # four columns share each load of the residuals
+                    r = Rp[t]
+                    g0 += r * c0[t]
+                    g1 += r * c1[t]
+                    g2 += r * c2[t]
+                    g3 += r * c3[t]
+                a = acc[p // K]
+                base = (p % K) * d + j
+                a[base] += g0
+                a[base + 1] += g1
+                a[base + 2] += g2
+                a[base + 3] += g3
+            j += 4
+        while j < d:
+            c = X[lo:hi, j]
+            for p in range(P):
+                Rp = R[p]
+                g = 0.0
+                for t in range(m):
+                    g += Rp[t] * c[t]
+                acc[p // K, (p % K) * d + j] += g
+            j += 1
+        return
+    Xb = X[lo:hi]
+    t = 0
+    while t + 4 <= m:
+        x0, x1, x2, x3 = Xb[t], Xb[t + 1], Xb[t + 2], Xb[t + 3]
+        for p in range(P):
+            r0, r1, r2, r3 = R[p, t], R[p, t + 1], R[p, t + 2], R[p, t + 3]
+            g = acc[p // K, (p % K) * d:(p % K + 1) * d]
+            for j in range(d):  # four rows per load and store of the accumulator
+                g[j] += r0 * x0[j] + r1 * x1[j] + r2 * x2[j] + r3 * x3[j]
+        t += 4
+    while t < m:
+        row = Xb[t]
+        for p in range(P):
+            r = R[p, t]
+            g = acc[p // K, (p % K) * d:(p % K + 1) * d]
+            for j in range(d):
+                g[j] += r * row[j]
+        t += 1
+
+
+@njit(**JIT)
+def _task(X, y, SW, fold_of, W, b, K, need_grad, lo, hi, acc):
+    """Sums of rows ``lo:hi`` into ``acc`` (M, E), block by block.
+
+    ``K == 0`` marks the binary model (one row of W per model).
+    """
+    d = X.shape[1]
+    rows = block_rows(d, X.itemsize)
+    P = W.shape[0]
+    start = lo
+    while start < hi:
+        stop = min(hi, start + rows)
+        m = stop - start
+        Z = np.empty((P, m))
+        _logits_block(X, start, stop, W, b, Z)
+        yb = y[start:stop]
+        if K == 0:
+            for p in range(P):
+                _binary_residuals(Z[p], yb, SW[fold_of[p], start:stop], acc[p], d)
+            if need_grad:
+                _gradient_block(X, start, stop, Z, acc, 1)
+        else:
+            for q in range(P // K):
+                _softmax_residuals(Z[q * K:(q + 1) * K], yb, SW[fold_of[q], start:stop],
+                                   acc[q], K * d)
+            if need_grad:
+                _gradient_block(X, start, stop, Z, acc, K)
+        start = stop
+
+
+@njit(**JIT)
+def _reduce(partials, total):
+    """Add the tasks' partials to ``total`` in task order (thread-count free)."""
+    for k in range(partials.shape[0]):
+        for p in range(total.shape[0]):
+            for j in range(total.shape[1]):
+                total[p, j] += partials[k, p, j]
+
+
+@njit(**JIT)
+def _pass_serial(X, y, SW, fold_of, W, b, K, need_grad, total):
+    n, d = X.shape
+    rows = task_rows(n, d, X.itemsize)
+    n_tasks = (n + rows - 1) // rows
+    partials = np.zeros((n_tasks, total.shape[0], total.shape[1]))
+    for k in range(n_tasks):
+        _task(X, y, SW, fold_of, W, b, K, need_grad, k * rows, min(n, (k + 1) * rows),
+              partials[k])
+    _reduce(partials, total)
+
+
+@njit(parallel=True, **JIT)
+def _pass_parallel(X, y, SW, fold_of, W, b, K, need_grad, total):
+    n, d = X.shape
+    rows = task_rows(n, d, X.itemsize)
+    n_tasks = (n + rows - 1) // rows
+    partials = np.zeros((n_tasks, total.shape[0], total.shape[1]))
+    for k in prange(n_tasks):
+        _task(X, y, SW, fold_of, W, b, K, need_grad, k * rows, min(n, (k + 1) * rows),
+              partials[k])
+    _reduce(partials, total)
+
+
+def binary_sums(X, y, SW, fold_of, W, b, parallel, need_grad, total):
+    """Add the unnormalised sums of M binary models' pass over ``X`` to ``total``.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64, C- or F-contiguous, read in place
+    y : (n,) float64 0/1 labels
+    SW : (n_folds, n) float64 C-contiguous row weights (0 on held-out rows)
+    fold_of : (M,) int64, the row of ``SW`` each model trains on
+    W : (M, d) float64 C-contiguous; b : (M,) float64
+    parallel : bool
+        Run the tasks on Numba's threads (same bits either way).
+    need_grad : bool
+        False skips the gradient sweep (loss, hits and weight only: scoring).
+    total : (M, d + 5) float64
+        Receives, per model, :func:`.dense.add_partials`' sums.
+    """
+    run = _pass_parallel if parallel else _pass_serial
+    run(X, y, SW, fold_of, W, b, 0, bool(need_grad), total)
+
+
+def multinomial_sums(X, y, SW, fold_of, W, b, n_classes, parallel, need_grad, total):
+    """Add the sums of M softmax models' pass over ``X`` to ``total``.
+
+    ``W`` is (M * n_classes, d) (model m's classes in rows ``m*K .. m*K+K-1``),
+    ``b`` (M * n_classes,), ``y`` holds class indices; ``total`` (M, K*d + K + 3)
+    receives per model :func:`.multinomial.add_partials`' sums. Other
+    arguments as in :func:`binary_sums`.
+    """
+    run = _pass_parallel if parallel else _pass_serial
+    run(X, y, SW, fold_of, W, b, int(n_classes), bool(need_grad), total)
+
+
+def model_sums(X, y, SW, fold_of, W, b, parallel, need_grad, total=None):
+    """:func:`binary_sums` for ``W`` (M, d), :func:`multinomial_sums` for ``W``
+    (M, K, d) and ``b`` (M, K); returns ``total`` (allocated when None)."""
+    M = W.shape[0]
+    SW = np.ascontiguousarray(SW, dtype=np.float64)
+    fold_of = np.ascontiguousarray(fold_of, dtype=np.int64)
+    if W.ndim == 2:
+        if total is None:
+            total = np.zeros((M, W.shape[1] + 5))
+        binary_sums(X, y, SW, fold_of, np.ascontiguousarray(W), np.ascontiguousarray(b),
+                    parallel, need_grad, total)
+        return total
+    K, d = W.shape[1], W.shape[2]
+    if total is None:
+        total = np.zeros((M, K * d + K + 3))
+    multinomial_sums(X, y, SW, fold_of, np.ascontiguousarray(W).reshape(M * K, d),
+                     np.ascontiguousarray(b).reshape(M * K), K, parallel, need_grad, total)
+    return total
+
+
+@njit(**JIT)
+def finish(total, W, alpha, n_intercepts, out):
+    """Each model's pass ``out`` from its sums: ``out[m]`` = [gradient
+    (n_params), J, accuracy], normalised by the model's weight sum.
+
+    ``total`` (M, >= n_params + 3) holds per model the gradient sums of the
+    ``n_weights = W.shape[1]`` weights and the ``n_intercepts`` intercepts,
+    then the loss, hits and weight (both layouts of this module); ``W`` is
+    (M, n_weights) (each model's weights flattened), ``alpha`` (M,) the L2
+    strengths; ``out`` is (M, n_params + 2).
+    """
+    M, nw = W.shape
+    npar = nw + n_intercepts
+    for m in range(M):
+        S = total[m, npar + 2]
+        a = alpha[m]
+        sq = 0.0
+        for j in range(nw):
+            out[m, j] = total[m, j] / S + a * W[m, j]
+            sq += W[m, j] * W[m, j]
+        for j in range(nw, npar):
+            out[m, j] = total[m, j] / S
+        out[m, npar] = total[m, npar] / S + 0.5 * a * sq
+        out[m, npar + 1] = total[m, npar + 1] / S
