@@ -58,7 +58,7 @@ def test_binary_round_trip_is_exact(data, tmp_path):
 
 def test_multiclass_round_trip_with_odd_params(data, tmp_path):
     X, y = data
-    model = LogisticRegression(solver="nesterov", C=np.inf, l1_ratio=0.25, tol=1e-3,
+    model = LogisticRegression(solver="nesterov", C=np.inf, l1_ratio=0.0, tol=1e-3,
                                class_weight={0: 1.0, 1: 2, 2: 0.5}, random_state=3,
                                learning_rate=0.5, max_iter=200).fit(X, y)
     loaded = round_trip(model, tmp_path)
@@ -277,3 +277,240 @@ def test_object_arrays_are_never_unpickled(saved, tmp_path):
     rewrite(path, {**arrays, "classes_": evil})
     with pytest.raises(ValueError, match="never unpickles"):
         load_model(path)
+
+
+# --- the fuzz's hostile files: each refused with a ValueError naming the file ---------
+
+
+def refused(path, match):
+    """load_model raises a ValueError that names the file and matches ``match``."""
+    with pytest.raises(ValueError, match=match) as info:
+        load_model(path)
+    assert str(path) in str(info.value)
+    assert type(info.value) is ValueError  # not a subclass the caller cannot expect
+
+
+def test_every_damaged_byte_is_a_value_error(saved, tmp_path):
+    """One byte changed in the central directory (compression method, flag bits,
+    "version needed", ...) made zipfile raise NotImplementedError or
+    RuntimeError; anywhere else it may break any parser. Every damaged file is
+    refused with a ValueError, or loads the very model that was saved (a byte
+    that nothing reads, such as a timestamp)."""
+    raw = saved.read_bytes()
+    original = load_model(saved)
+    central = raw.index(b"PK\x01\x02")
+    rng = np.random.default_rng(0)
+    spots = sorted({*range(central, len(raw)), *rng.integers(0, central, 300).tolist()})
+    path = tmp_path / "damaged.npz"
+    loaded = 0
+    for at in spots:
+        for value in {raw[at] ^ 0xFF, (raw[at] + 1) % 256, 0x63}:  # 0x63: lzma's method
+            damaged = bytearray(raw)
+            damaged[at] = value
+            path.write_bytes(bytes(damaged))
+            try:
+                model = load_model(path)
+            except ValueError as exc:
+                assert str(path) in str(exc)
+                continue
+            assert_same_model(model, original)
+            loaded += 1
+    assert loaded < len(spots)  # most damage is seen
+
+
+def test_central_directory_fields_named_by_the_fuzz(saved, tmp_path):
+    raw = saved.read_bytes()
+    central = raw.index(b"PK\x01\x02")
+    path = tmp_path / "damaged.npz"
+    # offsets in a central directory record: 6 version needed, 8 flags, 10 method
+    for offset, value in [(10, 99), (10, 14), (8, 0x01), (8, 0x40), (6, 0xFF)]:
+        damaged = bytearray(raw)
+        damaged[central + offset] = value
+        path.write_bytes(bytes(damaged))
+        refused(path, "fastlogreg model file|corrupted")
+
+
+def test_header_entry_of_raw_bytes(saved, tmp_path):
+    arrays = entries(saved)
+    path = tmp_path / "raw.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("__fastlogreg__.npy", json.dumps(header_of(arrays)))
+        for key, value in arrays.items():
+            if key != "__fastlogreg__":
+                with z.open(f"{key}.npy", "w") as f:
+                    np.lib.format.write_array(f, value)
+    refused(path, "corrupted|not a fastlogreg model file")
+
+
+def _npy_claiming(shape, dtype="<f8", data=b"\0" * 64):
+    """An .npy file whose header claims ``shape`` over a few bytes of data."""
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buffer.getvalue() + data
+
+
+def test_huge_claimed_shapes_are_refused_before_allocating(saved, tmp_path):
+    import tracemalloc
+
+    arrays = entries(saved)
+    path = tmp_path / "huge.npz"
+    # an .npy header claiming 8 TB for coef_
+    with zipfile.ZipFile(path, "w") as z:
+        for key, value in arrays.items():
+            with z.open(f"{key}.npy", "w") as f:
+                if key == "coef_":
+                    f.write(_npy_claiming((10**6, 10**6)))
+                else:
+                    np.lib.format.write_array(f, value)
+    tracemalloc.start()
+    try:
+        refused(path, "claims shape")
+        # the JSON header claiming a huge history_: its fields' entries decide
+        header = header_of(arrays)
+        header["attributes"]["history_"]["shape"] = [10**12]
+        rewrite(path, with_header(arrays, header))
+        refused(path, "'history_.epoch' has shape")
+        assert tracemalloc.get_traced_memory()[1] < 64 << 20
+    finally:
+        tracemalloc.stop()
+
+
+def test_deeply_nested_json_header(saved, tmp_path):
+    arrays = entries(saved)
+    path = tmp_path / "nested.npz"
+    rewrite(path, {**arrays, "__fastlogreg__": np.array("[" * 100_000 + "]" * 100_000)})
+    refused(path, "nested too deeply|not JSON")
+    # valid JSON, 5,000 lists deep in a parameter (json.dumps cannot write it)
+    text = json.dumps(header_of(arrays)).replace(
+        '"C": {"t": "float"', '"C": ' + '{"t": "list", "v": [' * 5_000 + '{"t": "float"', 1)
+    text = text.replace('"}, "class_weight"', '"}' + "]}" * 5_000 + ', "class_weight"', 1)
+    assert text.count("[") > 5_000
+    rewrite(path, {**arrays, "__fastlogreg__": np.array(text)})
+    refused(path, "RecursionError|nested too deeply|not JSON")
+
+
+def test_small_file_claiming_a_huge_entry_is_refused_unread(saved, tmp_path):
+    """The fuzz's 2 MB file with a 2 GiB deflated entry was read whole (14.6 s,
+    2.3 GB) before being refused: now its declared size refuses it."""
+    import tracemalloc
+
+    arrays = entries(saved)
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for key, value in arrays.items():
+            with z.open(f"{key}.npy", "w") as f:
+                np.lib.format.write_array(f, value)
+        with z.open("padding.npy", "w") as f:  # 128 MiB of zeros: about 128 kB deflated
+            np.lib.format.write_array(f, np.zeros(16 << 20))
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        refused(path, "claim .* bytes uncompressed")
+        assert tracemalloc.get_traced_memory()[1] < 16 << 20
+    finally:
+        tracemalloc.stop()
+
+
+def test_deflated_model_files_still_load(saved, tmp_path):
+    """A model file re-zipped with compression (a user's archive tool) is fine."""
+    path = tmp_path / "deflated.npz"
+    with zipfile.ZipFile(saved) as source, \
+            zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for info in source.infolist():
+            z.writestr(info.filename, source.read(info))
+    assert_same_model(load_model(path), load_model(saved))
+
+
+def test_duplicated_entries(saved, tmp_path):
+    import warnings
+
+    arrays = entries(saved)
+    path = tmp_path / "twice.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+        with zipfile.ZipFile(path, "w") as z:
+            for key, value in [*arrays.items(), ("coef_", -arrays["coef_"])]:
+                with z.open(f"{key}.npy", "w") as f:
+                    np.lib.format.write_array(f, value)
+    refused(path, r"entries \['coef_.npy'\] appear more than once")
+
+
+@pytest.mark.parametrize("dtype", [">f8", np.float16, np.longdouble, ">f4"])
+def test_coefficients_of_a_dtype_fit_never_writes(saved, tmp_path, dtype):
+    """A consistent file (header and entry agree) with coef_ in a dtype the
+    kernels do not read: predict raised a Numba TypingError."""
+    arrays = entries(saved)
+    header = header_of(arrays)
+    coef = arrays["coef_"].astype(dtype)
+    header["attributes"]["coef_"]["dtype"] = coef.dtype.str
+    path = tmp_path / "dtype.npz"
+    rewrite(path, with_header({**arrays, "coef_": coef}, header))
+    refused(path, "byte order|coef_ must be a float array")
+
+
+def test_repeated_or_unsorted_classes(saved, tmp_path):
+    arrays = entries(saved)
+    path = tmp_path / "classes.npz"
+    for classes in ([0, 0, 2], [2, 1, 0]):
+        bad = np.array(classes, dtype=arrays["classes_"].dtype)
+        rewrite(path, {**arrays, "classes_": bad})
+        refused(path, "classes_ must hold distinct labels")
+
+
+@pytest.mark.parametrize("name", ["coef_", "intercept_"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_coefficients(saved, tmp_path, name, value):
+    arrays = entries(saved)
+    bad = arrays[name].copy()
+    bad.flat[1] = value
+    path = tmp_path / "nan.npz"
+    rewrite(path, {**arrays, name: bad})
+    refused(path, f"{name} holds NaN or infinite values")
+
+
+@pytest.mark.parametrize(("param", "value"), [
+    ("C", {"t": "float", "v": float("nan").hex()}),
+    ("C", {"t": "float", "v": float(-1).hex()}),
+    ("solver", {"t": "str", "v": "magic"}),
+    ("max_iter", {"t": "int", "v": -5}),
+    ("tol", {"t": "str", "v": "small"}),
+    ("fit_intercept", {"t": "str", "v": "False"}),
+    ("class_weight", {"t": "int", "v": 3}),
+])
+def test_parameters_fit_would_refuse(saved, tmp_path, param, value):
+    arrays = entries(saved)
+    header = header_of(arrays)
+    header["params"][param] = value
+    path = tmp_path / "params.npz"
+    rewrite(path, with_header(arrays, header))
+    refused(path, f"parameters are refused.*{param}")
+
+
+@pytest.mark.parametrize("name", ["predict", "score", "fit", "classes", "get_params"])
+def test_attributes_that_would_shadow_the_estimators_names(saved, tmp_path, name):
+    arrays = entries(saved)
+    header = header_of(arrays)
+    header["attributes"][name] = {"t": "int", "v": 1}
+    path = tmp_path / "shadow.npz"
+    rewrite(path, with_header(arrays, header))
+    refused(path, "would shadow")
+
+
+def test_fit_result_with_non_finite_or_long_double_coef(data, tmp_path):
+    X, y = data
+    result = fastlogreg.fit(X, (y == 0).astype(float), epochs=3)
+    path = tmp_path / "result.npz"
+    save_model(result, path)
+    arrays = entries(path)
+    header = header_of(arrays)
+    bad = arrays["coef"].copy()
+    bad[0] = np.nan
+    rewrite(path, {**arrays, "coef": bad})
+    refused(path, "coef holds NaN")
+    coef = arrays["coef"].astype(np.float16)
+    header["attributes"]["coef"]["dtype"] = coef.dtype.str
+    rewrite(path, with_header({**arrays, "coef": coef}, header))
+    refused(path, "coef must be a 1-D float32 or float64 array")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import numbers
 import os
 import tempfile
@@ -55,6 +56,9 @@ _OBJECT_TYPES = {"str": (str, np.str_), "int": (int, np.int64), "float": (float,
                  "bool": (bool, np.bool_)}
 _OBJECT_KINDS = {"str": "U", "int": "i", "float": "f", "bool": "b"}
 _INT64 = np.iinfo(np.int64)
+# Coefficient dtypes a fit writes (native order, checked per entry): float16,
+# long double or big-endian ones would reach the kernels, which have none.
+_COEF_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # --- saving ----------------------------------------------------------------------------
@@ -247,7 +251,6 @@ def load_model(path: str | os.PathLike) -> LogisticRegression | FitResult:
     Parameters
     ----------
     path : str or path-like
-        The model file.
 
     Returns
     -------
@@ -257,13 +260,20 @@ def load_model(path: str | os.PathLike) -> LogisticRegression | FitResult:
 
     Raises
     ------
-    FileNotFoundError
-        There is no file at ``path``.
+    OSError
+        The file cannot be opened (``FileNotFoundError`` when there is no
+        file at ``path``, ``IsADirectoryError``, ``PermissionError``).
     ValueError
-        The file is not a fastlogreg model file (random bytes, another zip or
-        ``.npz``), is truncated or corrupted, misses entries or has entries of
-        the wrong dtype or shape, holds an object (pickled) array, or was
-        written by a newer fastlogreg (the message names both format versions).
+        Anything else: the file is not a fastlogreg model file (random bytes,
+        another zip or ``.npz``), is truncated or corrupted (a zip structure
+        Python cannot read, a failed checksum, entries that claim more bytes
+        than the file can hold, duplicated entries), misses entries or has
+        entries of the wrong dtype or shape, holds an object (pickled) array,
+        holds a model that is not consistent (non-finite or non-float64
+        coefficients, repeated classes, parameters the estimator refuses,
+        attributes that would shadow its methods), or was written by a newer
+        fastlogreg (the message names both format versions). The message
+        names the file and what is wrong with it.
     """
     path = Path(os.fspath(path))
     try:
@@ -272,20 +282,30 @@ def load_model(path: str | os.PathLike) -> LogisticRegression | FitResult:
         raise ValueError(str(exc)) from None
 
 
+# A header larger than this is not ours (ours are a few kB: arrays live in entries).
+_MAX_HEADER_CHARS = 1 << 22
+# Entries may claim at most this many times the file's size once decompressed
+# (plus a little): save_model stores entries uncompressed (about 1x), and the
+# bound stops a small file that claims gigabytes before any of it is read.
+_MAX_EXPANSION = 64
+_NPY_MAX_HEADER = 10_000  # np.load's own default bound on an .npy header
+
+
 def _load(path: Path):
-    with open(path, "rb") as f:
+    with open(path, "rb") as f:  # OSError for a missing or unreadable file
         magic = f.read(4)
     if not magic:
         raise _BadFile(f"{path} is empty; it is not a fastlogreg model file.")
     if magic != _ZIP_MAGIC:
-        raise ValueError(f"{path} is not a fastlogreg model file (not an .npz archive).")
+        raise _BadFile(f"{path} is not a fastlogreg model file (not an .npz archive).")
     try:
         with zipfile.ZipFile(path) as archive:
+            _check_archive(path, archive)
             bad = archive.testzip()  # reads every entry, checking its CRC
         if bad is not None:
             raise _BadFile(f"{path} is corrupted (entry {bad!r} fails its checksum).")
         with np.load(path, allow_pickle=False) as npz:
-            names = {key for key in npz.files}
+            names = set(npz.files)
             if _HEADER_KEY not in names:
                 raise _BadFile(f"{path} is not a fastlogreg model file (an archive "
                                f"without the {_HEADER_KEY} header).")
@@ -293,24 +313,88 @@ def _load(path: Path):
             entries = {key: npz[key] for key in sorted(names - {_HEADER_KEY})}
     except _BadFile:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+    except MemoryError:
+        raise  # the checks above bound every allocation by the file's size
+    except Exception as exc:  # any failure to parse is a bad file
+        # zipfile raises NotImplementedError, RuntimeError, struct.error,
+        # zlib.error, ... on damaged structures (tests/test_persistence.py::
+        # test_every_damaged_byte_is_a_value_error)
         if "allow_pickle" in str(exc):
             raise _BadFile(f"{path} holds an object array, which would need unpickling; "
                            "fastlogreg never unpickles model files.") from None
-        raise _BadFile(f"{path} is truncated or corrupted ({exc}).") from None
+        raise _BadFile(f"{path} is truncated or corrupted ({type(exc).__name__}: "
+                       f"{exc}).") from None
     try:
         return _decode_model(header, entries)
-    except (_BadFile, TypeError, KeyError, AttributeError) as exc:
+    except _BadFile as exc:
         raise _BadFile(f"{path} is not a valid fastlogreg model file: {exc}") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # a malformed header, whatever breaks
+        raise _BadFile(f"{path} is not a valid fastlogreg model file: "
+                       f"{type(exc).__name__}: {exc}") from None
+
+
+def _check_archive(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse, from the zip's directory and each .npy header alone, an archive
+    that holds anything but uniquely named, plainly stored .npy entries whose
+    declared sizes are what their headers claim and what the file can hold.
+
+    So no entry is read (or allocated) before its size is known to be bounded
+    by the file's: a 2 MB file claiming a 2 GiB entry, or an .npy header
+    claiming a huge shape, is refused at once.
+    """
+    infos = archive.infolist()
+    names = [info.filename for info in infos]
+    if f"{_HEADER_KEY}.npy" not in names:
+        raise _BadFile(f"{path} is not a fastlogreg model file (an archive "
+                       f"without the {_HEADER_KEY} header).")
+    if len(set(names)) != len(names):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise _BadFile(f"{path} is corrupted (entries {repeated} appear more than once).")
+    size = path.stat().st_size
+    claimed = sum(info.file_size for info in infos)
+    if claimed > _MAX_EXPANSION * size + (1 << 20):
+        raise _BadFile(f"{path} is corrupted (its entries claim {claimed} bytes "
+                       f"uncompressed in a file of {size} bytes).")
+    for info in infos:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) \
+                or info.flag_bits & 0x1:
+            raise _BadFile(f"{path} is not a fastlogreg model file (entry "
+                           f"{info.filename!r} is encrypted or compressed in a way "
+                           "fastlogreg does not write).")
+        if not info.filename.endswith(".npy"):
+            raise _BadFile(f"{path} is not a fastlogreg model file (entry "
+                           f"{info.filename!r} is not an .npy array).")
+        with archive.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(
+                    f, max_header_size=_NPY_MAX_HEADER)
+            elif version in ((2, 0), (3, 0)):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(
+                    f, max_header_size=_NPY_MAX_HEADER)
+            else:
+                raise _BadFile(f"{path} is corrupted (entry {info.filename!r} has .npy "
+                               f"format version {version}).")
+            header_bytes = f.tell()
+        if dtype.hasobject:
+            continue  # refused by np.load's allow_pickle=False, with its own message
+        data_bytes = math.prod(shape) * dtype.itemsize
+        if header_bytes + data_bytes != info.file_size:
+            raise _BadFile(f"{path} is corrupted (entry {info.filename!r} claims shape "
+                           f"{shape} of {dtype} in {info.file_size} bytes).")
 
 
 def _read_header(path: Path, raw: np.ndarray) -> dict:
-    if raw.dtype.kind != "U" or raw.shape != ():
+    if not isinstance(raw, np.ndarray) or raw.dtype.kind != "U" or raw.shape != () \
+            or raw.dtype.itemsize > 4 * _MAX_HEADER_CHARS:
         raise _BadFile(f"{path} is not a fastlogreg model file (a malformed header).")
     try:
         header = json.loads(str(raw[()]))
-    except json.JSONDecodeError:
-        raise _BadFile(f"{path} is corrupted (its header is not JSON).") from None
+    except (json.JSONDecodeError, RecursionError):  # RecursionError: [[[[...]]]]
+        raise _BadFile(f"{path} is corrupted (its header is not JSON, or is nested "
+                       "too deeply).") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise _BadFile(f"{path} is not a fastlogreg model file (format "
                        f"{header.get('format') if isinstance(header, dict) else None!r}).")
@@ -388,9 +472,13 @@ def _decode_value(name: str, spec, entries: dict, used: set):
             dtype = _structured_dtype(fields)
         except (TypeError, ValueError):
             raise _BadFile(f"attribute {name} has malformed fields") from None
+        # every field's entry first: their shapes (checked against the header's)
+        # bound the allocation, which a header's shape alone must not decide
+        columns = [_entry(f"{name}.{field}", field_dtype, shape, entries, used)
+                   for field, field_dtype in fields]
         value = np.empty(shape, dtype=dtype)
-        for field, field_dtype in fields:
-            value[field] = _entry(f"{name}.{field}", field_dtype, shape, entries, used)
+        for (field, _), column in zip(fields, columns, strict=True):
+            value[field] = column
     else:
         value = _entry(name, spec.get("dtype"), shape, entries, used)
         if "object" in spec:
@@ -417,6 +505,9 @@ def _entry(key: str, dtype, shape: tuple, entries: dict, used: set) -> np.ndarra
     arr = entries[key]
     if not isinstance(dtype, str) or arr.dtype.str != dtype:
         raise _BadFile(f"the entry {key!r} has dtype {arr.dtype}, the header says {dtype!r}")
+    if not arr.dtype.isnative:  # save_model writes native arrays only
+        raise _BadFile(f"the entry {key!r} has a byte order ({arr.dtype.str}) that "
+                       "save_model never writes")
     if arr.shape != shape:
         raise _BadFile(f"the entry {key!r} has shape {arr.shape}, the header says {shape}")
     used.add(key)
@@ -429,10 +520,16 @@ def _fit_result(values: dict) -> FitResult:
         raise _BadFile(f"a FitResult has the entries {sorted(expected)}; "
                        f"the file holds {sorted(values)}")
     coef, history = values["coef"], values["history"]
-    if not (isinstance(coef, np.ndarray) and coef.ndim == 1 and coef.dtype.kind == "f"):
-        raise _BadFile("coef must be a 1-D float array")
+    if not (isinstance(coef, np.ndarray) and coef.ndim == 1 and coef.dtype in _COEF_DTYPES
+            and coef.size >= 1):
+        raise _BadFile("coef must be a 1-D float32 or float64 array")
     if not isinstance(values["intercept"], float):
         raise _BadFile("intercept must be a float")
+    _check_finite("coef", coef)
+    _check_finite("intercept", np.array(values["intercept"]))
+    if type(values["n_epochs"]) is not int or values["n_epochs"] < 0 \
+            or type(values["converged"]) is not bool:
+        raise _BadFile("n_epochs must be an int >= 0 and converged a bool")
     _check_history("history", history)
     return FitResult(**values)
 
@@ -444,6 +541,27 @@ def _check_history(name: str, history) -> None:
         raise _BadFile(f"{name} must be a 1-D array with fields epoch, loss, accuracy")
 
 
+def _check_finite(name: str, value: np.ndarray) -> None:
+    if not np.isfinite(value).all():
+        raise _BadFile(f"{name} holds NaN or infinite values; a fit never writes them")
+
+
+def _check_params(model: LogisticRegression) -> None:
+    """The parameters as ``fit`` would check them, so that a file cannot load a
+    model whose ``fit`` (or ``warm_start``) would refuse its parameters.
+
+    scikit-learn's ``_validate_params`` reads the estimator's
+    ``_parameter_constraints``, so parameters added to the estimator are
+    checked here without a change.
+    """
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    try:
+        model._validate_params()
+    except (InvalidParameterError, ValueError, TypeError) as exc:
+        raise _BadFile(f"its parameters are refused by LogisticRegression: {exc}") from None
+
+
 def _estimator(params: dict, values: dict) -> LogisticRegression:
     model = LogisticRegression()
     decoded = {name: _decode_param(value) for name, value in params.items()}
@@ -452,6 +570,14 @@ def _estimator(params: dict, values: dict) -> LogisticRegression:
         raise _BadFile(f"parameters {unknown} are not parameters of this fastlogreg's "
                        "LogisticRegression")
     model.set_params(**decoded)
+    _check_params(model)
+    # fitted attributes end with "_" (scikit-learn's rule) and may not replace
+    # anything of the class: a method, a property, a class attribute
+    shadowing = sorted(name for name in values
+                       if not name.endswith("_") or hasattr(LogisticRegression, name))
+    if shadowing:
+        raise _BadFile(f"attributes {shadowing} are not fitted attributes (they would "
+                       "shadow the estimator's own names)")
     required = ("classes_", "coef_", "intercept_", "n_features_in_")
     missing = [name for name in required if name not in values]
     if missing:
@@ -460,16 +586,23 @@ def _estimator(params: dict, values: dict) -> LogisticRegression:
     n_features = values["n_features_in_"]
     if not (isinstance(classes, np.ndarray) and classes.ndim == 1 and classes.size >= 2):
         raise _BadFile("classes_ must be a 1-D array of at least 2 labels")
-    if not (isinstance(n_features, numbers.Integral) and n_features >= 1):
+    if not _strictly_increasing(classes):
+        raise _BadFile("classes_ must hold distinct labels in increasing order (as "
+                       "fit writes them)")
+    if not (isinstance(n_features, numbers.Integral) and not isinstance(n_features, bool)
+            and n_features >= 1):
         raise _BadFile("n_features_in_ must be a positive integer")
     rows = 1 if classes.size == 2 else classes.size
-    if not (isinstance(coef, np.ndarray) and coef.dtype.kind == "f"
+    if not (isinstance(coef, np.ndarray) and coef.dtype in _COEF_DTYPES
             and coef.shape == (rows, n_features)):
         raise _BadFile(f"coef_ must be a float array of shape {(rows, n_features)} for "
-                       f"{classes.size} classes and {n_features} features")
-    if not (isinstance(intercept, np.ndarray) and intercept.dtype.kind == "f"
+                       f"{classes.size} classes and {n_features} features (float32 or "
+                       "float64, as fit writes it)")
+    if not (isinstance(intercept, np.ndarray) and intercept.dtype == coef.dtype
             and intercept.shape == (rows,)):
-        raise _BadFile(f"intercept_ must be a float array of shape {(rows,)}")
+        raise _BadFile(f"intercept_ must be a {coef.dtype} array of shape {(rows,)}")
+    _check_finite("coef_", coef)
+    _check_finite("intercept_", intercept)
     names = values.get("feature_names_in_")
     if names is not None and not (isinstance(names, np.ndarray)
                                   and names.shape == (n_features,)):
@@ -479,3 +612,12 @@ def _estimator(params: dict, values: dict) -> LogisticRegression:
     for name, value in values.items():
         setattr(model, name, value)
     return model
+
+
+def _strictly_increasing(classes: np.ndarray) -> bool:
+    """Whether labels are distinct and sorted, as ``np.unique`` gives them."""
+    try:
+        unique = np.unique(classes)
+    except TypeError:  # labels of mixed types cannot be ordered
+        return False
+    return unique.shape == classes.shape and bool(np.all(unique == classes))
