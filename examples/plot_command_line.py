@@ -12,9 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 import fastlogreg
 
@@ -60,8 +60,7 @@ print(model.classes_, model.feature_names_in_)
 # The predicted probabilities of the five new rows.
 rows = [line.split(",") for line in proba.strip().splitlines()]
 P = np.array(rows[1:], dtype=float)
-fig = Figure(figsize=(6, 3), layout="tight")
-ax = fig.subplots()
+fig, ax = plt.subplots(figsize=(6, 3), layout="tight")
 left = np.zeros(len(P))
 for k, name in enumerate(rows[0]):
     ax.barh(np.arange(len(P)), P[:, k], left=left, label=name)
@@ -69,4 +68,4 @@ for k, name in enumerate(rows[0]):
 ax.set_yticks(np.arange(len(P)), [f"row {i}" for i in range(len(P))])
 ax.set_xlabel("probability")
 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3)
-fig
+plt.show()

@@ -13,9 +13,9 @@ closes it at the end; on a real cluster, pass the scheduler's address to
 """
 
 import dask.array as da
+import matplotlib.pyplot as plt
 import numpy as np
 from dask.distributed import Client, LocalCluster
-from matplotlib.figure import Figure
 
 import fastlogreg
 from fastlogreg import LogisticRegression
@@ -47,13 +47,12 @@ print("mean P(y=1):", float(proba[:, 1].mean().compute()))
 
 # %%
 # The fitted weights against the true ones, and the history of the fit.
-fig = Figure(figsize=(8, 3.5), layout="tight")
-ax_w, ax_a, ax_l = fig.subplots(1, 3)
+fig, (ax_w, ax_a, ax_l) = plt.subplots(1, 3, figsize=(9, 3.5), layout="tight")
 ax_w.plot(w_true, clf.coef_.ravel(), "o")
 ax_w.set_xlabel("true weight")
 ax_w.set_ylabel("fitted weight")
 fastlogreg.plot_history(clf.history_, ax=(ax_a, ax_l))
-fig
+plt.show()
 
 # %%
 client.close()

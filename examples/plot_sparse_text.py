@@ -8,9 +8,9 @@ or float64 data, int32 or int64 indices) with fused kernels that touch only
 the nonzeros, and reaches the same optimum as on the dense array.
 """
 
+import matplotlib.pyplot as plt
 import numpy as np
 import scipy.sparse as sp
-from matplotlib.figure import Figure
 
 from fastlogreg import LogisticRegression
 
@@ -42,9 +42,8 @@ print("largest coefficient difference, sparse vs dense:",
 # %%
 # The words that matter: the fitted weights against the ones that made the
 # labels.
-fig = Figure(figsize=(5, 4), layout="tight")
-ax = fig.subplots()
+fig, ax = plt.subplots(figsize=(5, 4), layout="tight")
 ax.scatter(signal, sparse_fit.coef_.ravel(), s=8)
 ax.set_xlabel("weight that made the labels")
 ax.set_ylabel("fitted weight (CSR input)")
-fig
+plt.show()
