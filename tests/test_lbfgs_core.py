@@ -1,0 +1,123 @@
+"""Our ask/tell L-BFGS (solvers/lbfgs_core.py) against SciPy's L-BFGS-B."""
+
+import numpy as np
+import pytest
+from scipy import optimize
+
+from fastlogreg import reference as ref
+from fastlogreg.comparisons import make_case, make_multinomial_case
+from fastlogreg.solvers import BinaryProblem, MultinomialProblem, lbfgs
+from fastlogreg.solvers.lbfgs_core import LBFGSState, lbfgs_own
+
+OPTIONS = {"maxls": 50, "ftol": 64 * np.finfo(float).eps}
+
+
+def _oracle_fun(case, multinomial):
+    """The oracle's objective and gradient over ``theta = [w, b]``."""
+    X, y, sw = case.X.astype(np.float64), case.y, case.sample_weight
+    if not multinomial:
+        d = X.shape[1]
+
+        def fun(theta):
+            J, dw, db = ref.loss_and_gradient(X, y, theta[:d], theta[d], alpha=case.alpha,
+                                              sample_weight=sw)
+            return J, np.append(dw, db)
+        return fun, d + 1
+    K, d = case.w.shape
+
+    def fun(theta):
+        J, dW, db = ref.multinomial_loss_and_gradient(
+            X, y, theta[:K * d].reshape(K, d), theta[K * d:], alpha=case.alpha,
+            sample_weight=sw)
+        return J, np.concatenate([dW.ravel(), db])
+    return fun, K * (d + 1)
+
+
+def _ours(fun, theta0, tol, max_iter):
+    state = LBFGSState(theta0, tol=tol, max_iter=max_iter)
+    iterates = []
+    while (theta := state.ask()) is not None:
+        if state.tell(*fun(theta)):
+            iterates.append(state.x.copy())
+    return state, iterates
+
+
+def _scipy(fun, theta0, tol, max_iter):
+    iterates = []
+
+    def callback(intermediate_result):  # SciPy passes the result by this name
+        iterates.append(intermediate_result.x.copy())
+
+    res = optimize.minimize(fun, theta0, method="L-BFGS-B", jac=True, callback=callback,
+                            options={"maxiter": max_iter, "gtol": tol, **OPTIONS})
+    return res, iterates
+
+
+@pytest.mark.parametrize("multinomial", [False, True])
+@pytest.mark.parametrize("alpha", [1e-3, 0.1])
+def test_iterates_follow_scipy(multinomial, alpha):
+    """The same iterates up to the line search's rounding; the same optimum."""
+    make = make_multinomial_case if multinomial else make_case
+    case = make(300, 6, weighted=True, alpha=alpha, seed=4)
+    fun, n = _oracle_fun(case, multinomial)
+    theta0 = np.zeros(n)
+    state, ours = _ours(fun, theta0, 1e-10, 500)
+    res, theirs = _scipy(fun, theta0, 1e-10, 500)
+    assert state.converged and res.status == 0
+    # early iterates agree closely; rounding differences grow along the path
+    for a, b in zip(ours[:5], theirs[:5], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(state.x, res.x, rtol=1e-6, atol=1e-8)
+    assert abs(state.n_iter - res.nit) <= max(3, 0.2 * res.nit)
+
+
+def test_sklearn_tolerance_same_iterations():
+    """At scikit-learn's default tol the iteration counts match SciPy's."""
+    case = make_case(500, 8, alpha=1e-3, seed=1)
+    fun, n = _oracle_fun(case, False)
+    state, _ = _ours(fun, np.zeros(n), 1e-4, 100)
+    res, _ = _scipy(fun, np.zeros(n), 1e-4, 100)
+    assert state.n_iter == res.nit
+    np.testing.assert_allclose(state.x, res.x, rtol=1e-5, atol=1e-7)
+
+
+def test_stopping_rules():
+    case = make_case(200, 5, alpha=1e-2, seed=2)
+    fun, n = _oracle_fun(case, False)
+    state, _ = _ours(fun, np.zeros(n), 1e-12, 3)
+    res, _ = _scipy(fun, np.zeros(n), 1e-12, 3)
+    assert (state.status, state.n_iter) == (1, 3) and res.status == 1
+    np.testing.assert_allclose(state.x, res.x, rtol=1e-8)
+    # at the optimum: converged without an iteration
+    again, iterates = _ours(fun, state.x * 0 + res.x, 1.0, 10)
+    assert again.converged and again.n_iter == 0 and not iterates
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_lbfgs_own_reaches_lbfgs_optimum(n_classes):
+    """The drop-in for solvers.lbfgs: same optimum, history and result fields."""
+    if n_classes == 2:
+        case = make_case(400, 7, weighted=True, seed=5)
+        problem = BinaryProblem(case.X, case.y, case.sample_weight, alpha=1e-3)
+    else:
+        case = make_multinomial_case(400, 7, weighted=True, seed=5)
+        problem = MultinomialProblem(case.X, case.y, case.sample_weight, alpha=1e-3,
+                                     n_classes=3)
+    theta0 = np.zeros(problem.n_params)
+    records = []
+    ours = lbfgs_own(problem, theta0, max_iter=200, tol=1e-8,
+                     monitor=lambda *row: records.append(row[:3]) and False)
+    theirs = lbfgs(problem, theta0, max_iter=200, tol=1e-8)
+    assert ours.converged and theirs.converged
+    np.testing.assert_allclose(ours.theta, theirs.theta, rtol=1e-5, atol=1e-7)
+    assert ours.grad_norm <= 1e-6  # converged by tol or by the relative decrease
+    assert [r[0] for r in records] == list(ours.history["epoch"])
+    assert abs(ours.n_iter - theirs.n_iter) <= max(3, 0.2 * theirs.n_iter)
+
+
+def test_lbfgs_own_monitor_stops():
+    case = make_case(300, 4, seed=6)
+    problem = BinaryProblem(case.X, case.y, case.sample_weight, alpha=1e-3)
+    result = lbfgs_own(problem, np.zeros(5), max_iter=100, tol=1e-12, record_every=2,
+                       monitor=lambda k, *_: k >= 2)
+    assert result.stopped and not result.converged and result.n_iter == 3
