@@ -251,6 +251,7 @@ def load_model(path: str | os.PathLike) -> LogisticRegression | FitResult:
     Parameters
     ----------
     path : str or path-like
+        The model file.
 
     Returns
     -------
