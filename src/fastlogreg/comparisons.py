@@ -20,6 +20,7 @@ import numpy as np
 
 from . import reference
 from .kernels import batched, dense, multinomial, sparse
+from .kernels import sag as sag_kernels
 
 __all__ = [
     "COMPARISONS",
@@ -508,4 +509,225 @@ MAKERS.update({
     "batched": make_batched_case,
     "batched_multinomial": lambda n, d, **kw: make_batched_case(
         n, d, n_classes=kw.pop("n_classes", 3), **kw),
+})
+
+
+# --- second order (kernels/newton.py): Hessian-vector products and Hessians ----------
+# The kernels add unnormalised sums; these entries normalise them by S and add
+# the L2 terms as the problems do, so that the oracle's J derivatives compare.
+
+def _direction(case: Case) -> tuple[np.ndarray, float | np.ndarray]:
+    """A reproducible direction ``(v, c)`` shaped like ``(case.w, case.b)``."""
+    rng = np.random.default_rng(case.X.shape[0] * 7919 + case.X.shape[1])
+    return rng.standard_normal(np.shape(case.w)), rng.standard_normal(np.shape(case.b))
+
+
+def _dense_or_csr(case: Case, dense_kernel, csr_kernel, *args) -> None:
+    if hasattr(case.X, "indptr"):
+        csr_kernel(*_csr(case), *args)
+    else:
+        dense_kernel(case.X, *args)
+
+
+def _hessp_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
+    from .kernels import newton
+
+    v, c = _direction(case)
+    S = case.sample_weight.sum()
+    if np.ndim(case.w) == 1:
+        d = case.w.shape[0]
+        total = np.zeros(d + 1)
+        _dense_or_csr(case, newton.binary_hessp, newton.csr_binary_hessp,
+                      case.sample_weight, case.w, case.b, v, float(c), parallel, total)
+        return {"Hv_w": total[:d] / S + case.alpha * v, "Hv_b": total[d:] / S}
+    K, d = case.w.shape
+    total = np.zeros(K * d + K)
+    _dense_or_csr(case, newton.multinomial_hessp, newton.csr_multinomial_hessp,
+                  case.sample_weight, case.w, case.b, v, c, parallel, total)
+    return {"Hv_w": total[:K * d].reshape(K, d) / S + case.alpha * v,
+            "Hv_b": total[K * d:] / S}
+
+
+def _hessp_oracle(case: Case) -> dict[str, np.ndarray]:
+    v, c = _direction(case)
+    X = case.X.toarray() if hasattr(case.X, "indptr") else case.X
+    if np.ndim(case.w) == 1:
+        hw, hb = reference.hessp(X, case.y, case.w, case.b, v, float(c), alpha=case.alpha,
+                                 sample_weight=case.sample_weight)
+        return {"Hv_w": hw, "Hv_b": np.array([hb])}
+    hw, hb = reference.multinomial_hessp(X, case.y, case.w, case.b, v, c,
+                                         alpha=case.alpha, sample_weight=case.sample_weight)
+    return {"Hv_w": hw, "Hv_b": hb}
+
+
+def _hessian_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
+    from .kernels import newton
+
+    S = case.sample_weight.sum()
+    if np.ndim(case.w) == 1:
+        d = case.w.shape[0]
+        total, H = np.zeros(d + 6), np.zeros((d + 1, d + 1))
+        _dense_or_csr(case, newton.binary_hessian, newton.csr_binary_hessian,
+                      case.y, case.sample_weight, case.w, case.b, parallel, total, H)
+        out = np.empty(d + 3)
+        dense.finish(total, case.w, case.alpha, True, out)
+        H = H / S
+        H[np.arange(d), np.arange(d)] += case.alpha
+        return {"H": H, **_split(out, d)}
+    K, d = case.w.shape
+    n = K * (d + 1)
+    total, H = np.zeros(K * d + K + 3), np.zeros((n, n))
+    newton.multinomial_hessian(case.X, case.y, case.sample_weight, case.w, case.b,
+                               parallel, total, H)
+    out = np.empty(K * d + K + 2)
+    multinomial.finish(total, case.w, case.alpha, out)
+    H = H / S
+    H[np.arange(K * d), np.arange(K * d)] += case.alpha
+    return {"H": H, **_split_multi(out, K, d)}
+
+
+def _hessian_oracle(case: Case) -> dict[str, np.ndarray]:
+    X = case.X.toarray() if hasattr(case.X, "indptr") else case.X
+    if np.ndim(case.w) == 1:
+        H = reference.hessian(X, case.y, case.w, case.b, alpha=case.alpha,
+                              sample_weight=case.sample_weight)
+        return {"H": H, **_loss_grad_oracle(replace(case, X=X))}
+    H = reference.multinomial_hessian(X, case.y, case.w, case.b, alpha=case.alpha,
+                                      sample_weight=case.sample_weight)
+    return {"H": H, **_multi_oracle(replace(case, X=X))}
+
+
+COMPARISONS.update({c.name: c for c in [
+    Comparison("hessp", lambda c: _hessp_fast(c, False), _hessp_oracle,
+               "binary Hessian-vector product, one fused read of X (serial)", "newton"),
+    Comparison("hessp_parallel", lambda c: _hessp_fast(c, True), _hessp_oracle,
+               "binary Hessian-vector product, prange over fixed row blocks", "newton"),
+    Comparison("multinomial_hessp", lambda c: _hessp_fast(c, False), _hessp_oracle,
+               "softmax Hessian-vector product, one fused read of X (serial)",
+               "newton_multinomial"),
+    Comparison("multinomial_hessp_parallel", lambda c: _hessp_fast(c, True),
+               _hessp_oracle, "softmax Hessian-vector product, prange over row blocks",
+               "newton_multinomial"),
+    Comparison("hessian", lambda c: _hessian_fast(c, False), _hessian_oracle,
+               "binary gradient and Hessian X~'DX~, one fused blocked read (serial)",
+               "newton"),
+    Comparison("hessian_parallel", lambda c: _hessian_fast(c, True), _hessian_oracle,
+               "binary gradient and Hessian, prange over fixed groups of row blocks",
+               "newton"),
+    Comparison("multinomial_hessian", lambda c: _hessian_fast(c, False), _hessian_oracle,
+               "softmax gradient and full Hessian, one fused blocked read (serial)",
+               "newton_multinomial"),
+    Comparison("multinomial_hessian_parallel", lambda c: _hessian_fast(c, True),
+               _hessian_oracle, "softmax gradient and Hessian, prange over groups",
+               "newton_multinomial"),
+    Comparison("sparse_hessp", lambda c: _hessp_fast(c, False), _hessp_oracle,
+               "binary Hessian-vector product over CSR X (serial)", "newton_sparse"),
+    Comparison("sparse_hessp_parallel", lambda c: _hessp_fast(c, True), _hessp_oracle,
+               "binary Hessian-vector product over CSR X, prange over blocks",
+               "newton_sparse"),
+    Comparison("sparse_multinomial_hessp", lambda c: _hessp_fast(c, False),
+               _hessp_oracle, "softmax Hessian-vector product over CSR X (serial)",
+               "newton_sparse_multinomial"),
+    Comparison("sparse_multinomial_hessp_parallel", lambda c: _hessp_fast(c, True),
+               _hessp_oracle, "softmax Hessian-vector product over CSR X, prange",
+               "newton_sparse_multinomial"),
+    Comparison("sparse_hessian", lambda c: _hessian_fast(c, False), _hessian_oracle,
+               "binary gradient and Hessian over CSR X (serial)", "newton_sparse"),
+    Comparison("sparse_hessian_parallel", lambda c: _hessian_fast(c, True),
+               _hessian_oracle, "binary gradient and Hessian over CSR X, prange",
+               "newton_sparse"),
+]})
+#: The second-order entries' own kinds (the first-order kernels' test files
+#: select their entries by kind), fed by the same case makers.
+MAKERS.update({f"newton{suffix}": MAKERS[kind] for suffix, kind in [
+    ("", "binary"), ("_multinomial", "multinomial"), ("_sparse", "sparse"),
+    ("_sparse_multinomial", "sparse_multinomial")]})
+
+
+# --- SAG and SAGA epochs (kernels/sag.py) ------------------------------------------
+# A run of SAG_EPOCHS epochs from (case.w, case.b) with zero gradient memory, the
+# rows drawn by the kernels' own sampler from SAG_SEED and replayed through the
+# eager oracle (reference.sag_epoch); step and penalties as scikit-learn's
+# sag_solver sets them for case.alpha (and SAGA_L1 for the "saga_l1" entries).
+
+SAG_EPOCHS = 3
+SAG_SEED = 20261204
+SAGA_L1 = 0.02
+
+
+def _sag_setup(case: Case, saga: bool):
+    """Dense X, n, d, K (binary: 1) and scikit-learn's step of a run on ``case``."""
+    X = case.X.toarray() if hasattr(case.X, "toarray") else np.asarray(case.X)
+    n, d = X.shape
+    K = 1 if np.ndim(case.w) == 1 else case.w.shape[0]
+    max_sq = float(np.max(np.einsum("ij,ij->i", X.astype(np.float64), X.astype(np.float64)),
+                          initial=0.0))
+    L = 0.25 * (max_sq + int(case.fit_intercept)) + case.alpha
+    step = 1.0 / (2.0 * L + min(2.0 * n * case.alpha, L)) if saga else 1.0 / L
+    return X, n, d, K, step
+
+
+def _sag_fast(case: Case, saga: bool, l1: float) -> dict[str, np.ndarray]:
+    X, n, d, K, step = _sag_setup(case, saga)
+    W = np.array(case.w, dtype=np.float64).reshape(K, d)
+    b = np.array(case.b, dtype=np.float64).reshape(K)
+    memory, G, Gb = np.zeros((n, K)), np.zeros((K, d)), np.zeros(K)
+    seen, counters = np.zeros(n, np.uint8), np.zeros(1, np.int64)
+    rng_state = np.array([SAG_SEED], dtype=np.uint64)
+    args = (case.y, case.sample_weight, W, b, memory, G, Gb, seen, counters, rng_state,
+            step, case.alpha, l1, saga, case.fit_intercept)
+    if hasattr(case.X, "toarray"):
+        sag_kernels.csr_epochs(case.X.data, case.X.indices, case.X.indptr, *args,
+                               sag_kernels.SPARSE_INTERCEPT_DECAY, SAG_EPOCHS, -1.0)
+    else:
+        sag_kernels.dense_epochs(case.X, *args, SAG_EPOCHS, -1.0)
+    return {"w": W, "b": b, "memory": memory, "sum_grad": G}
+
+
+def _sag_oracle(case: Case, saga: bool, l1: float) -> dict[str, np.ndarray]:
+    X, n, d, K, step = _sag_setup(case, saga)
+    W = np.array(case.w, dtype=np.float64).reshape(K, d)
+    b = np.array(case.b, dtype=np.float64).reshape(K)
+    memory, G, Gb = np.zeros((n, K)), np.zeros((K, d)), np.zeros(K)
+    seen = np.zeros(n, dtype=bool)
+    rng_state = np.array([SAG_SEED], dtype=np.uint64)
+    rows = np.empty(n, dtype=np.int64)
+    decay = sag_kernels.SPARSE_INTERCEPT_DECAY if hasattr(case.X, "toarray") else 1.0
+    for _ in range(SAG_EPOCHS):
+        sag_kernels.draw_rows(rng_state, n, rows)  # the same rows as the kernel
+        reference.sag_epoch(X, case.y, case.sample_weight, W if K > 1 else W[0], b, memory,
+                            G if K > 1 else G[0], Gb, seen, rows, step=step,
+                            alpha=case.alpha, l1=l1, saga=saga,
+                            fit_intercept=case.fit_intercept, intercept_decay=decay)
+    return {"w": W, "b": b, "memory": memory, "sum_grad": G}
+
+
+def _sag_entries(prefix: str, kind: str, what: str) -> list[Comparison]:
+    return [
+        Comparison(f"{prefix}sag_epochs", lambda c: _sag_fast(c, False, 0.0),
+                   lambda c: _sag_oracle(c, False, 0.0),
+                   f"SAG_EPOCHS SAG epochs over {what}", kind),
+        Comparison(f"{prefix}saga_epochs", lambda c: _sag_fast(c, True, 0.0),
+                   lambda c: _sag_oracle(c, True, 0.0),
+                   f"SAG_EPOCHS SAGA epochs over {what}", kind),
+        Comparison(f"{prefix}saga_l1_epochs", lambda c: _sag_fast(c, True, SAGA_L1),
+                   lambda c: _sag_oracle(c, True, SAGA_L1),
+                   f"SAG_EPOCHS SAGA epochs with L1 (proximal steps) over {what}", kind),
+    ]
+
+
+COMPARISONS.update({c.name: c for c in [
+    *_sag_entries("", "sag", "dense rows (binary)"),
+    *_sag_entries("multinomial_", "sag_multinomial", "dense rows (softmax)"),
+    *_sag_entries("sparse_", "sag_sparse", "CSR rows with lazy updates (binary)"),
+    *_sag_entries("sparse_multinomial_", "sag_sparse_multinomial",
+                  "CSR rows with lazy updates (softmax)"),
+]})
+
+MAKERS.update({
+    "sag": make_case,
+    "sag_multinomial": make_multinomial_case,
+    "sag_sparse": make_sparse_case,
+    "sag_sparse_multinomial": lambda n, d, density=0.3, **kw: make_sparse_case(
+        n, d, density, n_classes=kw.pop("n_classes", 3), **kw),
 })

@@ -60,12 +60,17 @@ __all__ = [
     "derivative_sigmoid",
     "evaluate",
     "forward",
+    "hessian",
+    "hessp",
     "log_loss_from_logits",
     "loss",
     "loss_and_gradient",
     "minibatch_epoch",
     "multinomial_evaluate",
+    "multinomial_hessian",
+    "multinomial_hessp",
     "multinomial_loss_and_gradient",
+    "sag_epoch",
     "sigmoid",
     "softmax",
     "train",
@@ -609,3 +614,162 @@ def batched_loss_and_gradient(X, y, W, b, *, alpha=0.0, sample_weight=None):
             J[m], dW[m], db[m] = multinomial_loss_and_gradient(
                 X, y, W[m], b[m], alpha=alpha[m], sample_weight=sample_weight[m])
     return J, dW, db
+
+
+def sag_epoch(X, y, sample_weight, W, b, memory, sum_grad, sum_grad_b, seen, rows, *,
+              step: float, alpha: float, l1: float = 0.0, saga: bool = False,
+              fit_intercept: bool = True, intercept_decay: float = 1.0) -> None:
+    """SAG (or SAGA) steps over the sampled rows ``rows``, in place.
+
+    The algorithm of scikit-learn's ``sag_solver`` written eagerly (every
+    weight updated at every step, no weight scale, no lazy sums), so that the
+    compiled epochs of :mod:`fastlogreg.kernels.sag`, dense and CSR, can be
+    compared with it step by step on the same rows. Its objective is
+    scikit-learn's ``(1/n) sum_i s_i l_i + (alpha/2) ||W||^2 + l1 ||W||_1``.
+
+    At each sampled row ``i``, with ``g = s_i * dl_i/dz`` at the current
+    weights (``sigmoid(z) - y`` for the binary model, ``softmax(z) -
+    onehot(y)`` for the multinomial one), ``delta = g - memory[i]`` and ``m``
+    the number of distinct rows seen so far::
+
+        SAG:  G += delta x_i;  W <- (1 - step alpha) W - step G / m
+        SAGA: W <- prox((1 - step alpha) W - step (delta x_i + G / m));  G += delta x_i
+        b   <- b - step decay Gb / m     (SAGA also - step (1 - 1/m) delta)
+
+    where ``prox`` soft-thresholds by ``step * l1`` (SAGA only) and ``Gb``
+    sums the intercept's ``delta``.
+
+    Parameters
+    ----------
+    X : (n, d) array
+        Rows (any float dtype; used as float64).
+    y : (n,) array
+        0/1 labels (binary) or class indices (multinomial).
+    sample_weight : (n,) array
+    W : (d,) or (K, d) float64
+        Weights, updated in place: 1-D is the binary (sigmoid) model, 2-D the
+        softmax one.
+    b : (1,) or (K,) float64
+        Intercepts, updated in place.
+    memory : (n, 1) or (n, K) float64
+        Each row's last gradient ``g``, updated in place.
+    sum_grad : same shape as W
+        ``sum_i memory[i] x_i`` (``G``), updated in place.
+    sum_grad_b : (1,) or (K,) float64
+        ``sum_i memory[i]`` (``Gb``), updated in place.
+    seen : (n,) bool
+        Rows seen so far, updated in place.
+    rows : sequence of int
+        The sampled rows, in order.
+    step, alpha, l1 : float
+        Step size and the penalties (``alpha`` and ``l1`` already divided by n,
+        as scikit-learn's ``alpha_scaled`` and ``beta_scaled``).
+    saga : bool
+    fit_intercept : bool
+    intercept_decay : float
+        Factor of the intercept's average-gradient step (scikit-learn's 0.01
+        for sparse X, 1 for dense).
+    """
+    binary = W.ndim == 1
+    W2 = W.reshape(1, -1) if binary else W
+    G = sum_grad.reshape(W2.shape)
+    for i in rows:
+        x = np.asarray(X[i], dtype=np.float64).ravel()
+        z = W2 @ x + b
+        if binary:
+            g = sigmoid(z) - y[i]
+        else:
+            g = softmax(z[None, :])[0]
+            g[int(y[i])] -= 1.0
+        g = g * sample_weight[i]
+        seen[i] = True
+        m = int(np.count_nonzero(seen))
+        delta = g - memory[i]
+        memory[i] = g
+        if saga:
+            W2[:] = (1.0 - step * alpha) * W2 - step * (np.outer(delta, x) + G / m)
+            G += np.outer(delta, x)
+            if l1:
+                W2[:] = np.sign(W2) * np.maximum(np.abs(W2) - step * l1, 0.0)
+        else:
+            G += np.outer(delta, x)
+            W2[:] = (1.0 - step * alpha) * W2 - step * G / m
+        if fit_intercept:
+            sum_grad_b += delta
+            b -= step * intercept_decay * sum_grad_b / m
+            if saga:
+                b -= step * (1.0 - 1.0 / m) * delta
+
+
+# --- second order: the Newton solvers' Hessian-vector products and Hessians -----------
+
+def hessp(X, y, w, b, v, c=0.0, *, alpha: float = 0.0, sample_weight=None):
+    """Hessian of the binary ``J`` at ``(w, b)`` times the direction ``(v, c)``.
+
+    ``H = (1/S) sum_i s_i sigmoid'(z_i) x~_i x~_i^T + alpha diag(1, ..., 1, 0)``
+    with ``x~_i = [x_i, 1]`` (the intercept last, not penalised). ``y`` is not
+    needed (the Hessian of the log-loss does not depend on it) and is taken
+    for symmetry with :func:`loss_and_gradient`. Returns ``(Hv_w, Hv_b)``.
+    """
+    X = np.asarray(X)
+    s = _weights(sample_weight, X.shape[0])
+    v = np.asarray(v, dtype=np.float64)
+    h = s * derivative_sigmoid(X @ np.asarray(w, dtype=np.float64) + b) / s.sum()
+    q = h * (X @ v + c)
+    return X.T @ q + alpha * v, float(q.sum())
+
+
+def hessian(X, y, w, b, *, alpha: float = 0.0, sample_weight=None):
+    """The binary ``J``'s Hessian at ``(w, b)``, ``(d+1, d+1)``, the intercept last
+    (see :func:`hessp`)."""
+    X = np.asarray(X)
+    s = _weights(sample_weight, X.shape[0])
+    Xt = np.column_stack([X.astype(np.float64), np.ones(X.shape[0])])
+    h = s * derivative_sigmoid(X @ np.asarray(w, dtype=np.float64) + b) / s.sum()
+    H = Xt.T @ (h[:, None] * Xt)
+    d = X.shape[1]
+    H[np.arange(d), np.arange(d)] += alpha
+    return H
+
+
+def multinomial_hessp(X, y, W, b, V, c, *, alpha: float = 0.0, sample_weight=None):
+    """Hessian of the softmax ``J`` at ``(W, b)`` times the direction ``(V, c)``.
+
+    Per row, with ``p = softmax(W x + b)`` and ``u = V x + c``, the Hessian of
+    ``logsumexp`` times ``u`` is ``p * (u - p.u)``; the data term is
+    ``R^T [X, 1]`` with ``R = (s/S) p (u - p.u)``. Returns ``(HV_W (K, d), HV_b (K,))``.
+    """
+    X = np.asarray(X)
+    s = _weights(sample_weight, X.shape[0])
+    V = np.asarray(V, dtype=np.float64)
+    P = softmax(X @ np.asarray(W, dtype=np.float64).T + b)
+    U = X @ V.T + c
+    R = (s / s.sum())[:, None] * P * (U - np.sum(P * U, axis=1, keepdims=True))
+    return R.T @ X + alpha * V, R.sum(axis=0)
+
+
+def multinomial_hessian(X, y, W, b, *, alpha: float = 0.0, sample_weight=None):
+    """The softmax ``J``'s Hessian at ``(W, b)`` in the order of ``[W.ravel(), b]``.
+
+    Class block ``(k, l)`` over ``x~ = [x, 1]`` is
+    ``(1/S) sum_i s_i (p_ik [k == l] - p_ik p_il) x~_i x~_i^T``; ``alpha`` is on
+    the diagonal of the weights (not the intercepts).
+    """
+    X = np.asarray(X)
+    n, d = X.shape
+    s = _weights(sample_weight, n)
+    W = np.asarray(W, dtype=np.float64)
+    K = W.shape[0]
+    P = softmax(X @ W.T + b)
+    Xt = np.column_stack([X.astype(np.float64), np.ones(n)])
+    blocks = np.empty((K, d + 1, K, d + 1))
+    for k in range(K):
+        for q in range(K):
+            h = (s / s.sum()) * (P[:, k] * (k == q) - P[:, k] * P[:, q])
+            blocks[k, :, q, :] = Xt.T @ (h[:, None] * Xt)
+    # theta order: class k's weights at k*d:(k+1)*d, its intercept at K*d + k
+    order = np.concatenate([np.arange(K)[:, None] * (d + 1) + np.arange(d)[None, :],
+                            np.arange(K)[:, None] * (d + 1) + d], axis=None)
+    H = blocks.reshape(K * (d + 1), K * (d + 1))[np.ix_(order, order)]
+    H[np.arange(K * d), np.arange(K * d)] += alpha
+    return H
