@@ -8,10 +8,15 @@ single-file models without pickle; ``plot_history`` draws a training history.
 
 from importlib import import_module
 
-from . import reference
-from .functional import FitResult, fit
-from .plotting import plot_history
-from .solvers import DivergenceWarning
+from . import _threading
+
+# before any kernel loads: a thread-safe threading layer (see _threading)
+_threading.select_layer()
+
+from . import reference  # noqa: E402
+from .functional import FitResult, fit  # noqa: E402
+from .plotting import plot_history  # noqa: E402
+from .solvers import DivergenceWarning  # noqa: E402
 
 # These need scikit-learn's base classes, whose import takes most of a second:
 # they load when first asked for, so that `import fastlogreg` and the

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import solvers
+from ._threading import exclusive
 from ._validation import (
     check_binary_y,
     check_int,
@@ -72,7 +73,8 @@ class FitResult:
         """
         X = check_X(X, n_features=self.coef.shape[0])
         out = np.empty(X.shape[0])
-        dense.decision_function(X, self.coef, self.intercept, out)
+        with exclusive():  # a lock under Numba's workqueue layer (see _threading)
+            dense.decision_function(X, self.coef, self.intercept, out)
         return out
 
     def predict_proba(self, X) -> np.ndarray:
@@ -213,13 +215,19 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     theta = np.append(np.asarray(coef, dtype=np.float64), intercept)
     monitor = None if callback is None else Monitor(
         epochs, lambda t: (t[:n_features], float(t[n_features])), callback=callback)
-    if solver == "gd":
-        res = solvers.gd(problem, theta, learning_rate=learning_rate, max_iter=epochs,
-                         record_every=record_every, tol=tol, monitor=monitor)
-    else:
-        res = solvers.sgd(problem, theta, learning_rate=learning_rate, max_iter=epochs,
-                          batch_size=batch_size, record_every=record_every, tol=tol,
-                          rng=np.random.default_rng(random_state), monitor=monitor)
+    with exclusive():  # a lock under Numba's workqueue layer (see _threading)
+        res = _solve(problem, theta, solver, learning_rate, epochs, batch_size,
+                     record_every, tol, random_state, monitor)
     coef, intercept = problem.split(res.theta)
     return FitResult(coef.copy(), float(intercept[0]), res.history, res.n_iter,
                      res.converged)
+
+
+def _solve(problem, theta, solver, learning_rate, epochs, batch_size, record_every, tol,
+           random_state, monitor):
+    if solver == "gd":
+        return solvers.gd(problem, theta, learning_rate=learning_rate, max_iter=epochs,
+                          record_every=record_every, tol=tol, monitor=monitor)
+    return solvers.sgd(problem, theta, learning_rate=learning_rate, max_iter=epochs,
+                       batch_size=batch_size, record_every=record_every, tol=tol,
+                       rng=np.random.default_rng(random_state), monitor=monitor)
