@@ -16,7 +16,6 @@ test file asserted when this check replaced the README's table parser.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 from pathlib import Path
 
@@ -145,12 +144,49 @@ def test_command_line_data_errors(tmp_path, monkeypatch, capsys):
     assert "new.csv lacks the column(s)" in err and "the model was trained on" in err
 
 
-def test_parquet_without_an_engine_names_pyarrow(tmp_path, monkeypatch, capsys):
-    pytest.importorskip("pandas", reason="without pandas the message asks for pandas too")
-    for engine in ("pyarrow", "fastparquet"):
-        if importlib.util.find_spec(engine) is not None:
-            pytest.skip(f"{engine} is installed: the 'needs pyarrow' path is not taken")
+
+def test_functional_fit_input_errors():
+    import scipy.sparse as sp
+
+    import fastlogreg
+
+    with pytest.raises(TypeError, match=r"X is a sparse matrix; fastlogreg.fit trains on"):
+        fastlogreg.fit(sp.csr_matrix(X), Y)
+    with pytest.raises(ValueError, match=r"y has \d+ entries but X has \d+ samples"):
+        fastlogreg.fit(X, Y[:-1])
+    with pytest.raises(TypeError, match=r"callback must be callable"):
+        fastlogreg.fit(X, Y, callback=1)
+    model = fastlogreg.fit(X, Y, epochs=2)
+    with pytest.raises(ValueError, match=r"X has 5 features, but the model was fitted with 4"):
+        model.predict(np.ones((2, 5)))
+
+
+def test_estimator_data_errors():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match=r"This LogisticRegression instance is not"):
+        LogisticRegression().predict(X)
+    with pytest.raises(ValueError, match=r"the sample \(and class\) weights sum to 0"):
+        LogisticRegression(class_weight={0: 0.0, 1: 0.0}).fit(X, Y)
+    with pytest.raises(ValueError, match=r"class_weight='balanced' needs the whole data set"):
+        LogisticRegression(solver="sgd", class_weight="balanced").partial_fit(
+            X, Y, classes=[0, 1])
+
+
+def test_dask_input_errors():
+    da = pytest.importorskip("dask.array")
+    Xd, Yd = da.from_array(X, chunks=(20, 4)), da.from_array(Y, chunks=20)
+    with pytest.raises(ValueError, match=r"solver='sgd' shuffles rows in memory and does not"):
+        LogisticRegression(solver="sgd").fit(Xd, Yd)
+    with pytest.raises(TypeError, match=r"y is a Dask array but X is not"):
+        LogisticRegression().fit(X, Yd)
+    unknown = Xd[Xd[:, 0] > 0]
+    with pytest.raises(ValueError, match=r"X has unknown chunk sizes; call X.compute_chunk"):
+        LogisticRegression().fit(unknown, Yd[: len(Y)])
+
+
+def test_command_line_target_of_an_array_file_is_an_index(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    Path("data.parquet").write_bytes(b"PAR1")
-    err = _cli_error(capsys, "train", "data.parquet", "--target", "y", "--out", "m.npz")
-    assert "reading Parquet needs pyarrow: pip install pyarrow." in err
+    np.save("data.npy", np.column_stack([X, Y]))
+    err = _cli_error(capsys, "train", "data.npy", "--target", "label", "--out", "m.npz")
+    assert "--target must be a column index" in err
