@@ -31,6 +31,11 @@ def history_columns(history) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ``epoch``, ``loss``, ``accuracy``), or rows ``(epoch, loss, accuracy)``
         such as ``fastlogreg.reference.train(...).history``.
 
+    Returns
+    -------
+    epoch, loss, accuracy : ndarray
+        The three columns, views of ``history`` where it allows.
+
     Raises
     ------
     ValueError
