@@ -668,7 +668,7 @@ def _sag_setup(case: Case, saga: bool):
 
 
 def _sag_fast(case: Case, saga: bool, l1: float) -> dict[str, np.ndarray]:
-    X, n, d, K, step = _sag_setup(case, saga)
+    _, n, d, K, step = _sag_setup(case, saga)
     W = np.array(case.w, dtype=np.float64).reshape(K, d)
     b = np.array(case.b, dtype=np.float64).reshape(K)
     memory, G, Gb = np.zeros((n, K)), np.zeros((K, d)), np.zeros(K)

@@ -1,0 +1,372 @@
+"""SAG and SAGA epochs: one sampled row at a time, the whole run in compiled code.
+
+The algorithm is scikit-learn's ``sag_solver`` (``sklearn/linear_model/
+_sag_fast.pyx.tp``): rows drawn uniformly with replacement; each row keeps
+its last gradient ``g_i = s_i dl_i/dz`` (one scalar for the binary model,
+``K`` for the softmax one) in ``memory``; ``sum_grad`` holds
+``G = sum_i g_i x_i`` and ``sum_grad_b`` the intercepts' ``sum_i g_i``; with
+``m`` the number of distinct rows seen so far, a step at row ``i`` is::
+
+    delta = g_i(W) - memory[i]
+    SAG:  G += delta x_i;  W <- (1 - step alpha) W - step G / m
+    SAGA: W <- prox_{step l1}((1 - step alpha) W - step (delta x_i + G / m));  G += delta x_i
+    b   <- b - step decay Gb / m   (SAGA: also - step (1 - 1/m) delta)
+
+``alpha`` and ``l1`` are scikit-learn's ``alpha_scaled``/``beta_scaled``
+(divided by n); :func:`fastlogreg.reference.sag_epoch` is the same step
+written eagerly in NumPy, and the tests compare both layouts with it row for
+row.
+
+Weights are ``W`` (K, d) float64 (K = 1: the binary, sigmoid model; K >= 2:
+softmax), the layout of the problems' ``theta``, updated in place.
+
+Dense rows: every weight moves at every step, so the step is one fused sweep
+per class that updates ``G`` and ``W`` and, in the same loop, forms the next
+sampled row's logit from the new weights (that row is known: each epoch's
+rows are drawn up front). C-ordered rows a few draws ahead are prefetched,
+since random rows come from memory.
+
+CSR rows: a step touches only the row's nonzero features, as scikit-learn
+does: the L2 shrink is a scalar ``wscale`` and the average-gradient steps are
+kept as cumulative sums, applied to a feature "just in time" when a row next
+reads it (``hist[j]``: the first step not yet applied), and to every feature
+at the end of each epoch. SAGA's soft-thresholding is applied lazily too.
+
+Each call runs up to ``n_epochs`` epochs and stops early when scikit-learn's
+rule holds after an epoch: ``max|W - W_prev| <= tol max|W|`` (weights only).
+"""
+
+import numpy as np
+from numba import njit
+
+from ._math import JIT, sigmoid_and_loss
+from ._prefetch import hint_l1
+from .multinomial import _softmax_inplace
+
+# Rows prefetched ahead of the one being stepped (dense C-ordered X).
+_AHEAD = 4
+# scikit-learn rescales the lazy weights when wscale falls below this.
+_MIN_WSCALE = 1e-9
+# scikit-learn's factor on the intercept's steps for sparse X
+# (sklearn.linear_model._base.SPARSE_INTERCEPT_DECAY), against its oscillation.
+SPARSE_INTERCEPT_DECAY = 0.01
+
+
+@njit(**JIT)
+def draw_rows(rng_state, n, rows):
+    """Fill ``rows`` with uniform draws from ``0..n-1`` (splitmix64 on
+    ``rng_state[0]``, a uint64 advanced in place): the kernels' sampler,
+    exposed so that tests replay the same rows through the oracle."""
+    s = rng_state[0]
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    m1 = np.uint64(0xBF58476D1CE4E5B9)
+    m2 = np.uint64(0x94D049BB133111EB)
+    for t in range(rows.shape[0]):
+        s = s + golden
+        z = s
+        z = (z ^ (z >> np.uint64(30))) * m1
+        z = (z ^ (z >> np.uint64(27))) * m2
+        z = z ^ (z >> np.uint64(31))
+        u = np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)  # [0, 1)
+        rows[t] = min(np.int64(u * n), n - 1)
+    rng_state[0] = s
+
+
+@njit(inline="always", **JIT)
+def _gradient(z, yi, si, g):
+    """``g = s_i dl/dz`` at logits ``z`` (overwritten for softmax)."""
+    K = z.shape[0]
+    if K == 1:
+        p, _ = sigmoid_and_loss(z[0], yi)
+        g[0] = si * (p - yi)
+    else:
+        _softmax_inplace(z, int(yi))
+        for k in range(K):
+            g[k] = si * z[k]
+        g[int(yi)] -= si
+
+
+@njit(inline="always", **JIT)
+def _soft(v, t):
+    return max(v - t, 0.0) - max(-v - t, 0.0)
+
+
+@njit(inline="always", **JIT)
+def _check(W, b, prev, tol):
+    """After an epoch: 1 if scikit-learn's stopping rule holds, -1 if a weight
+    is not finite, else 0; ``prev`` takes ``W``."""
+    K, d = W.shape
+    max_w = 0.0
+    max_change = 0.0
+    finite = True
+    for k in range(K):
+        finite = finite and np.isfinite(b[k])
+        for j in range(d):
+            v = W[k, j]
+            finite = finite and np.isfinite(v)
+            max_w = max(max_w, abs(v))
+            max_change = max(max_change, abs(v - prev[k, j]))
+            prev[k, j] = v
+    if not finite:
+        return -1
+    if (max_w != 0.0 and max_change / max_w <= tol) or (max_w == 0.0 and max_change == 0.0):
+        return 1
+    return 0
+
+
+@njit(inline="always", **JIT)
+def _intercept_step(b, sum_grad_b, delta, step, inv_m, decay, saga):
+    for k in range(b.shape[0]):
+        sum_grad_b[k] += delta[k]
+        b[k] -= step * decay * sum_grad_b[k] * inv_m
+        if saga:
+            b[k] -= step * (1.0 - inv_m) * delta[k]
+
+
+@njit(**JIT)
+def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, rng_state,
+                 step, alpha, l1, saga, fit_intercept, n_epochs, tol):
+    """Up to ``n_epochs`` SAG/SAGA epochs over dense ``X`` (C or F, float32 or
+    float64, read in place), all state updated in place.
+
+    ``memory`` (n, K), ``sum_grad`` (K, d), ``sum_grad_b`` (K,), ``seen`` (n,)
+    uint8 and ``counters[0]`` (rows seen) carry the run from call to call.
+    Returns ``(epochs run, status)``: status 1 when the stopping rule held,
+    -1 when a weight stopped being finite, else 0.
+    """
+    n, d = X.shape
+    K = W.shape[0]
+    rows = np.empty(n, np.int64)
+    prev = W.copy()
+    z = np.empty(K)
+    g = np.empty(K)
+    delta = np.empty(K)
+    c = 1.0 - step * alpha
+    shrink = step * l1 if saga else 0.0
+    prefetch = X.flags.c_contiguous
+    num_seen = counters[0]
+    status = 0
+    ran = 0
+    for _ in range(n_epochs):
+        draw_rows(rng_state, n, rows)
+        i = rows[0]
+        for k in range(K):
+            acc = b[k]
+            for j in range(d):
+                acc += W[k, j] * X[i, j]
+            z[k] = acc
+        for t in range(n):
+            i = rows[t]
+            if prefetch and t + _AHEAD < n:
+                r = rows[t + _AHEAD] * d
+                hint_l1(X, r, r + d)  # flat positions of a C-ordered row
+            yi = y[i]
+            _gradient(z, yi, sw[i], g)
+            if not seen[i]:
+                seen[i] = 1
+                num_seen += 1
+            inv_m = 1.0 / num_seen
+            for k in range(K):
+                delta[k] = g[k] - memory[i, k]
+                memory[i, k] = g[k]
+            if fit_intercept:
+                _intercept_step(b, sum_grad_b, delta, step, inv_m, 1.0, saga)
+            # the next row's logits come from the new weights, in the same sweep
+            # (at the epoch's last row it reads a row it then discards)
+            nxt = rows[t + 1] if t + 1 < n else i
+            for k in range(K):
+                dk = delta[k]
+                acc = b[k]
+                if not saga:
+                    for j in range(d):
+                        gj = sum_grad[k, j] + dk * X[i, j]
+                        sum_grad[k, j] = gj
+                        v = c * W[k, j] - step * gj * inv_m
+                        W[k, j] = v
+                        acc += v * X[nxt, j]
+                elif shrink > 0.0:
+                    for j in range(d):
+                        xj = X[i, j]
+                        gj = sum_grad[k, j]
+                        v = _soft(c * W[k, j] - step * (dk * xj + gj * inv_m), shrink)
+                        sum_grad[k, j] = gj + dk * xj
+                        W[k, j] = v
+                        acc += v * X[nxt, j]
+                else:
+                    for j in range(d):
+                        xj = X[i, j]
+                        gj = sum_grad[k, j]
+                        v = c * W[k, j] - step * (dk * xj + gj * inv_m)
+                        sum_grad[k, j] = gj + dk * xj
+                        W[k, j] = v
+                        acc += v * X[nxt, j]
+                z[k] = acc
+        ran += 1
+        status = _check(W, b, prev, tol)
+        if status != 0:
+            break
+    counters[0] = num_seen
+    return ran, status
+
+
+@njit(inline="always", **JIT)
+def _catch_up(W, j, sum_grad, cum, cum_prox, seen_at, h, upto, prox, l1):
+    """Apply feature ``j``'s pending steps ``h .. upto-1`` (unscaled weights).
+
+    Without L1 they add up to one step along the (unchanged) ``G[:, j]``.
+    With L1, gradient steps and soft-thresholds commute into one of each when
+    every single step's gradient move is no larger than its threshold,
+    ``|G| / m_s <= l1`` for all pending ``s``; ``m_s`` never decreases, so
+    ``|G| <= l1 m_h`` decides (scikit-learn tests the summed steps instead,
+    which is not exact while ``m`` still grows). Otherwise the steps are
+    replayed one by one, in order.
+    """
+    # One exit, no early return: inlined into the row loop, an early return
+    # made each CSR step 5x slower (asv_bench/benchmarks/bench_sag.py).
+    if h < upto:
+        K = W.shape[0]
+        base = cum[h - 1] if h > 0 else 0.0
+        cs = cum[upto - 1] - base
+        if not prox:
+            for k in range(K):
+                W[k, j] -= cs * sum_grad[k, j]
+        else:
+            base_p = cum_prox[h - 1] if h > 0 else 0.0
+            ps = cum_prox[upto - 1] - base_p
+            bound = l1 * seen_at[h]
+            for k in range(K):
+                gk = sum_grad[k, j]
+                if abs(gk) <= bound:
+                    W[k, j] = _soft(W[k, j] - cs * gk, ps)
+                else:
+                    v = W[k, j]
+                    last = base
+                    last_p = base_p
+                    for s in range(h, upto):
+                        v = _soft(v - (cum[s] - last) * gk, cum_prox[s] - last_p)
+                        last = cum[s]
+                        last_p = cum_prox[s]
+                    W[k, j] = v
+
+
+@njit(inline="always", **JIT)
+def _flush(W, wscale, sum_grad, cum, cum_prox, seen_at, hist, upto, prox, l1):
+    """Bring every feature up to step ``upto`` and fold ``wscale`` into ``W``
+    (scikit-learn's ``scale_weights``); the lazy sums restart after ``upto``."""
+    K, d = W.shape
+    n = cum.shape[0]
+    for j in range(d):
+        _catch_up(W, j, sum_grad, cum, cum_prox, seen_at, hist[j], upto, prox, l1)
+        for k in range(K):
+            W[k, j] *= wscale
+        hist[j] = upto % n
+    cum[upto - 1] = 0.0
+    cum_prox[upto - 1] = 0.0
+
+
+@njit(**JIT)
+def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b, seen,
+               counters, rng_state, step, alpha, l1, saga, fit_intercept, intercept_decay,
+               n_epochs, tol):
+    """Up to ``n_epochs`` SAG/SAGA epochs over CSR rows, with lazy updates.
+
+    Arguments and return as :func:`dense_epochs`, plus ``intercept_decay``
+    (scikit-learn's 0.01 for sparse data). ``W`` holds the true weights on
+    entry and on return: the lazy state (``wscale``, cumulative sums,
+    ``hist``) lives within one call, flushed at every epoch's end.
+    """
+    n = indptr.shape[0] - 1
+    K, d = W.shape
+    rows = np.empty(n, np.int64)
+    cum = np.zeros(n)
+    cum_prox = np.zeros(n)
+    seen_at = np.zeros(n, np.int64)
+    hist = np.zeros(d, np.int64)
+    prev = W.copy()
+    z = np.empty(K)
+    g = np.empty(K)
+    delta = np.empty(K)
+    c = 1.0 - step * alpha
+    prox = saga and l1 > 0.0
+    num_seen = counters[0]
+    wscale = 1.0
+    status = 0
+    ran = 0
+    for _ in range(n_epochs):
+        draw_rows(rng_state, n, rows)
+        for t in range(n):
+            i = rows[t]
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            if not seen[i]:
+                seen[i] = 1
+                num_seen += 1
+            seen_at[t] = num_seen
+            if t > 0:
+                for p in range(lo, hi):
+                    j = indices[p]
+                    _catch_up(W, j, sum_grad, cum, cum_prox, seen_at, hist[j], t, prox, l1)
+                    hist[j] = t
+            for k in range(K):
+                acc = 0.0
+                for p in range(lo, hi):
+                    acc += W[k, indices[p]] * data[p]
+                z[k] = wscale * acc + b[k]
+            yi = y[i]
+            _gradient(z, yi, sw[i], g)
+            wscale *= c
+            inv_m = 1.0 / num_seen
+            for k in range(K):
+                delta[k] = g[k] - memory[i, k]
+                memory[i, k] = g[k]
+            corr = step * (1.0 - inv_m) / wscale
+            for p in range(lo, hi):
+                j = indices[p]
+                v = data[p]
+                for k in range(K):
+                    dv = v * delta[k]
+                    if saga:
+                        W[k, j] -= dv * corr
+                    sum_grad[k, j] += dv
+            if fit_intercept:
+                _intercept_step(b, sum_grad_b, delta, step, inv_m, intercept_decay, saga)
+            before = cum[t - 1] if t > 0 else 0.0
+            before_p = cum_prox[t - 1] if t > 0 else 0.0
+            cum[t] = before + step / (wscale * num_seen)
+            cum_prox[t] = before_p + step * l1 / wscale
+            if wscale < _MIN_WSCALE:
+                _flush(W, wscale, sum_grad, cum, cum_prox, seen_at, hist, t + 1, prox, l1)
+                wscale = 1.0
+        _flush(W, wscale, sum_grad, cum, cum_prox, seen_at, hist, n, prox, l1)
+        wscale = 1.0
+        ran += 1
+        status = _check(W, b, prev, tol)
+        if status != 0:
+            break
+    counters[0] = num_seen
+    return ran, status
+
+
+@njit(**JIT)
+def max_sq_row_norm(X):
+    """``max_i ||X[i]||^2`` of dense ``X``: scikit-learn's SAG step-size bound."""
+    n, d = X.shape
+    top = 0.0
+    for i in range(n):
+        acc = 0.0
+        for j in range(d):
+            acc += float(X[i, j]) * float(X[i, j])
+        top = max(top, acc)
+    return top
+
+
+@njit(**JIT)
+def csr_max_sq_row_norm(data, indptr):
+    """``max_i ||X[i]||^2`` of CSR rows."""
+    top = 0.0
+    for i in range(indptr.shape[0] - 1):
+        acc = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            acc += float(data[p]) * float(data[p])
+        top = max(top, acc)
+    return top
