@@ -11,6 +11,8 @@ Each solver takes ``(problem, theta0, **options)`` and returns a
 from .gd import gd
 from .lbfgs import lbfgs
 from .nesterov import nesterov
+from .newton_cg import newton_cg
+from .newton_cholesky import newton_cholesky
 from .problem import (
     HISTORY_DTYPE,
     BinaryProblem,
@@ -19,6 +21,7 @@ from .problem import (
     SolverResult,
     as_history,
 )
+from .sag import sag, saga
 from .sgd import SCHEDULES, sgd
 
 #: Every solver by its ``solver=`` name. Each is called as
@@ -29,6 +32,10 @@ SOLVERS = {
     "gd": gd,
     "nesterov": nesterov,
     "sgd": sgd,
+    "sag": sag,
+    "saga": saga,
+    "newton-cg": newton_cg,
+    "newton-cholesky": newton_cholesky,
 }
 
 __all__ = [
@@ -43,5 +50,9 @@ __all__ = [
     "gd",
     "lbfgs",
     "nesterov",
+    "newton_cg",
+    "newton_cholesky",
+    "sag",
+    "saga",
     "sgd",
 ]

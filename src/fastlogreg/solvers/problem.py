@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..sources import PARALLEL_MIN_ELEMENTS, Source, as_source
+from ..sources.base import SagState
 
 __all__ = [
     "HISTORY_DTYPE",
@@ -46,6 +47,8 @@ class SolverResult:
     history: np.ndarray
     grad_norm: float = np.nan
     stopped: bool = False  # a monitor (callback, early stopping) ended the fit
+    # newton-cholesky handed over to lbfgs (scikit-learn then warns as lbfgs does)
+    fell_back: bool = False
 
 
 def as_history(rows) -> np.ndarray:
@@ -112,13 +115,61 @@ class _Problem:
         """One fused pass at ``theta``: ``[gradient, J_smooth, accuracy]``."""
         out = np.empty(self.n_params + 2)
         self._pass(theta, out)
+        self._intercept_terms(theta, out)
+        return out
+
+    def _intercept_terms(self, theta: np.ndarray, out: np.ndarray) -> None:
+        """Fix a pass's ``out`` for the intercepts: their gradient 0 when they are
+        not fitted, else their L2 term (``intercept_alpha``) added."""
         if not self.fit_intercept:
             out[self.n_weights:self.n_params] = 0.0
         elif self.intercept_alpha:
             b = theta[self.n_weights:self.n_params]
             out[self.n_weights:self.n_params] += self.intercept_alpha * b
             out[self.n_params] += 0.5 * self.intercept_alpha * float(b @ b)
+
+    # --- second order: the Newton solvers ------------------------------------------
+
+    @property
+    def free_params(self) -> np.ndarray:
+        """Positions of ``theta`` that a solver moves: all of them, or the
+        weights only when the intercepts are not fitted (they stay 0)."""
+        return np.arange(self.n_params if self.fit_intercept else self.n_weights)
+
+    def hessp(self, theta: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The smooth objective's Hessian at ``theta`` times ``v`` (one read of X).
+
+        The data term is normalised by the weight sum ``S`` as :meth:`evaluate`'s
+        gradient is; ``alpha v`` is added on the weights and ``intercept_alpha
+        v`` on the intercepts; without ``fit_intercept`` the intercept entries
+        are 0 (``v``'s are ignored).
+        """
+        out = self._hessp_sums(theta, v) / self.data.weight_sum()
+        out[:self.n_weights] += self.alpha * v[:self.n_weights]
+        if not self.fit_intercept:
+            out[self.n_weights:] = 0.0
+        elif self.intercept_alpha:
+            out[self.n_weights:] += self.intercept_alpha * v[self.n_weights:]
         return out
+
+    def gradient_hessian(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """One read of X: ``(out, H, flat)``.
+
+        ``out`` is :meth:`evaluate`'s ``[gradient, J_smooth, accuracy]``; ``H``
+        the smooth objective's Hessian (n_params x n_params, laid out as
+        ``theta``, L2 terms included; without ``fit_intercept`` its intercept
+        rows and columns are the data's, to be left out with
+        :attr:`free_params`); ``flat`` the share of the weight on rows of zero
+        curvature (0 for the softmax), scikit-learn's newton-cholesky test for
+        falling back to lbfgs.
+        """
+        out = np.empty(self.n_params + 2)
+        H, flat = self._gradient_hessian(theta, out)
+        self._intercept_terms(theta, out)
+        if self.fit_intercept and self.intercept_alpha:
+            k = np.arange(self.n_weights, self.n_params)
+            H[k, k] += self.intercept_alpha
+        return out, H, flat
 
     def minibatch_epoch(self, theta, order, batch_size, learning_rate, out) -> None:
         """One fused mini-batch epoch over rows ``order``, updating ``theta`` in
@@ -126,6 +177,50 @@ class _Problem:
         W, b = self.split(theta)
         self.data.minibatch_epoch(W, b, order, batch_size, learning_rate, self.alpha,
                                   self.fit_intercept, out)
+
+    def sag_state(self, saga: bool, rng: np.random.Generator) -> SagState:
+        """A fresh SAG/SAGA run on this problem, with scikit-learn's step size.
+
+        scikit-learn's ``sag_solver`` minimises ``(1/n) sum_i s_i l_i +
+        (alpha_n/2) ||w||^2 + l1_n ||w||_1``, this problem times ``S/n``: the
+        same optimum with ``alpha_n = alpha S / n`` and ``l1_n = l1 S / n``. Its
+        step (``sklearn.linear_model._sag.get_auto_step_size``) is ``1 / L``
+        for SAG and ``1 / (2 L + min(2 n alpha_n, L))`` for SAGA, with ``L =
+        (max_i ||x_i||^2 + fit_intercept) / 4 + alpha_n`` (sample weights and
+        the softmax's larger curvature left out, as there). The row sampler is
+        seeded from ``rng``.
+        """
+        name = "saga" if saga else "sag"
+        if self.l1 and not saga:
+            raise ValueError("solver='sag' takes no L1 penalty (l1_ratio > 0); use "
+                             "solver='saga'.")
+        if self.intercept_alpha or self.intercept_l1:
+            raise ValueError(f"solver={name!r} does not penalise the intercept "
+                             "(intercept_alpha/intercept_l1 are liblinear's).")
+        n, S = self.n_samples, self.data.weight_sum()
+        alpha_n, l1_n = self.alpha * S / n, self.l1 * S / n
+        L = 0.25 * (self.data.max_sq_row_norm() + int(self.fit_intercept)) + alpha_n
+        step = 1.0 / (2.0 * L + min(2.0 * n * alpha_n, L)) if saga else 1.0 / L
+        if step * alpha_n == 1.0:  # scikit-learn's message: the lazy scale would be 0
+            raise ZeroDivisionError("Current sag implementation does not handle the "
+                                    "case step_size * alpha_scaled == 1")
+        K = self.n_params - self.n_weights
+        return SagState(
+            memory=np.zeros((n, K)), sum_grad=np.zeros((K, self.n_features)),
+            sum_grad_b=np.zeros(K), seen=np.zeros(n, np.uint8),
+            counters=np.zeros(1, np.int64),
+            rng_state=np.array([rng.integers(0, 2**64, dtype=np.uint64)]),
+            step=step, alpha=alpha_n, l1=l1_n, saga=bool(saga),
+            fit_intercept=bool(self.fit_intercept))
+
+    def sag_epochs(self, theta: np.ndarray, state: SagState, n_epochs: int,
+                   tol: float) -> tuple[int, int]:
+        """Up to ``n_epochs`` SAG/SAGA epochs updating ``theta`` (contiguous
+        float64) and ``state`` in place: ``(epochs run, status)``, status 1 once
+        ``max|dW| <= tol max|W|`` after an epoch, -1 on non-finite weights."""
+        K = self.n_params - self.n_weights
+        W = theta[:self.n_weights].reshape(K, self.n_features)
+        return self.data.sag_epochs(W, theta[self.n_weights:], state, n_epochs, tol)
 
     def objective(self, theta: np.ndarray, out: np.ndarray) -> float:
         """Full objective at ``theta`` given its :meth:`evaluate` output."""
@@ -245,6 +340,43 @@ class BinaryProblem(_Problem):
         w, b = self.split(theta)
         self.data.binary_pass(w, b[0], self.alpha, out)
 
+    def _hessp_sums(self, theta, v):
+        (w, b), (vw, c) = self.split(theta), self.split(v)
+        return self.data.binary_hessp_sums(w, b[0], vw, c[0])
+
+    def _gradient_hessian(self, theta, out):
+        w, b = self.split(theta)
+        return self.data.binary_gradient_hessian(w, b[0], self.alpha, out)
+
+    @property
+    def has_compiled_gd(self) -> bool:
+        """Whether :meth:`gd_epochs` can run: the source offers the compiled
+        multi-epoch loop, and the objective is the one it computes (no L1,
+        no penalty on the intercept)."""
+        return (self.data.in_memory and not self.l1 and not self.intercept_alpha
+                and not self.intercept_l1)
+
+    def gd_first_pass(self, theta: np.ndarray, grad: np.ndarray) -> bool:
+        """:meth:`evaluate` at ``theta`` into ``grad`` by :meth:`gd_epochs`' own
+        compiled code (one entry to compile); False if the pass was not finite."""
+        w, b = self.split(theta)
+        return self.data.gd_first_pass(w, b, self.alpha, self.fit_intercept, grad)
+
+    def gd_epochs(self, theta: np.ndarray, learning_rate: float, first_epoch: int,
+                  n_epochs: int, record_every: int, grad: np.ndarray,
+                  history: np.ndarray) -> tuple[int, int]:
+        """``n_epochs`` fixed-step gradient-descent epochs in compiled code,
+        updating ``theta`` in place (only if :attr:`has_compiled_gd`).
+
+        ``grad`` holds the pass at ``theta`` on entry and on return; records
+        go to ``history`` (see :func:`fastlogreg.kernels.dense.gd_epochs`).
+        Returns ``(epochs_run, n_records)``; fewer epochs only on divergence,
+        with ``theta`` restored to the last finite point.
+        """
+        w, b = self.split(theta)
+        return self.data.gd_epochs(w, b, learning_rate, self.alpha, self.fit_intercept,
+                                   first_epoch, n_epochs, record_every, grad, history)
+
 
 @dataclass(frozen=True)
 class MultinomialProblem(_Problem):
@@ -269,3 +401,11 @@ class MultinomialProblem(_Problem):
     def _pass(self, theta, out):
         W, b = self.split(theta)
         self.data.multinomial_pass(W, b, self.alpha, out)
+
+    def _hessp_sums(self, theta, v):
+        (W, b), (V, c) = self.split(theta), self.split(v)
+        return self.data.multinomial_hessp_sums(W, b, V, c)
+
+    def _gradient_hessian(self, theta, out):
+        W, b = self.split(theta)
+        return self.data.multinomial_gradient_hessian(W, b, self.alpha, out), 0.0

@@ -25,12 +25,37 @@ change: they only see a problem's :meth:`evaluate`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels import dense, multinomial
+from ..kernels import dense, layout, multinomial, newton
 
-__all__ = ["Source"]
+__all__ = ["SagState", "Source"]
+
+
+@dataclass
+class SagState:
+    """What a SAG/SAGA run carries from epoch to epoch (built by the problem).
+
+    ``memory`` (n, K) each row's last gradient, ``sum_grad`` (K, d) and
+    ``sum_grad_b`` (K,) their sums, ``seen`` (n,) uint8 rows seen,
+    ``counters[0]`` their number, ``rng_state`` (1,) uint64 the row sampler's
+    state; ``step``, ``alpha`` and ``l1`` as scikit-learn's ``sag_solver``
+    uses them (penalties divided by n). K = 1 is the binary model.
+    """
+
+    memory: np.ndarray
+    sum_grad: np.ndarray
+    sum_grad_b: np.ndarray
+    seen: np.ndarray
+    counters: np.ndarray
+    rng_state: np.ndarray
+    step: float
+    alpha: float
+    l1: float
+    saga: bool
+    fit_intercept: bool
 
 
 class Source(ABC):
@@ -44,7 +69,9 @@ class Source(ABC):
     n_features: int
     #: True when ``X``, ``y`` and ``sample_weight`` are in-memory arrays that
     #: the compiled multi-epoch loop (``dense.gd_epochs``) may read directly;
-    #: such a source also has ``epoch_X``, ``X`` in the layout that loop reads.
+    #: such a source also offers that loop as ``gd_first_pass`` and
+    #: ``gd_epochs`` (see :class:`.memory.InMemory`), which the ``gd`` solver
+    #: reaches through :meth:`.solvers.problem.BinaryProblem.gd_epochs`.
     in_memory: bool = False
 
     @abstractmethod
@@ -116,6 +143,84 @@ class Source(ABC):
                 rows.append(folds[f].multinomial_sums(W[m], b[m]))
         return np.array(rows)
 
+    def max_sq_row_norm(self) -> float:
+        """``max_i ||x_i||^2`` (SAG's step size), by rows of :meth:`sample_rows`."""
+        top = 0.0
+        for lo in range(0, self.n_samples, 1 << 14):
+            Xs, _ = self.sample_rows(np.arange(lo, min(self.n_samples, lo + (1 << 14))))
+            top = max(top, float(np.einsum("ij,ij->i", Xs, Xs).max(initial=0.0)))
+        return top
+
+    def sag_epochs(self, W: np.ndarray, b: np.ndarray, state: SagState, n_epochs: int,
+                   tol: float) -> tuple[int, int]:
+        """Up to ``n_epochs`` SAG/SAGA epochs from ``(W (K, d), b (K,))``, updating
+        them and ``state`` in place; ``(epochs run, status)`` with status 1 once
+        scikit-learn's stopping rule holds, -1 if a weight stopped being finite,
+        else 0 (see :mod:`fastlogreg.kernels.sag`)."""
+        name = "saga" if state.saga else "sag"
+        raise TypeError(f"solver={name!r} cannot run on {self.describe()}; use "
+                        "solver='lbfgs', 'gd' or 'nesterov' (or load the data in memory).")
+
+    # --- second order (the newton-cg and newton-cholesky solvers) -------------------
+    # Sums, unnormalised, as the first-order passes give them; a source that
+    # cannot take a pass keeps the default, which names the solvers it can run.
+
+    def binary_hessp_sums(self, w: np.ndarray, b: float, v: np.ndarray,
+                          c: float) -> np.ndarray:
+        """``sum_i s_i sigmoid'(z_i) (x_i.v + c) [x_i, 1]`` at ``(w, b)`` (d + 1),
+        one read of the rows (:func:`.kernels.newton.binary_hessp`)."""
+        raise TypeError(_refuse_newton("newton-cg", self))
+
+    def multinomial_hessp_sums(self, W: np.ndarray, b: np.ndarray, V: np.ndarray,
+                               c: np.ndarray) -> np.ndarray:
+        """The softmax Hessian-vector sums at ``(W, b)`` in direction ``(V, c)``
+        (``K*d + K``, :func:`.kernels.newton.multinomial_hessp`)."""
+        raise TypeError(_refuse_newton("newton-cg", self))
+
+    def binary_hessian_sums(self, w: np.ndarray, b: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(total, H)`` of :func:`.kernels.newton.binary_hessian`: a binary partial
+        row with the flat-curvature weight after it, and ``sum_i s_i
+        sigmoid'(z_i) x~_i x~_i^T`` ((d+1, d+1))."""
+        raise TypeError(_refuse_newton("newton-cholesky", self))
+
+    def multinomial_hessian_sums(self, W: np.ndarray,
+                                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(total, H)`` of :func:`.kernels.newton.multinomial_hessian`: a
+        multinomial partial row and the Hessian sums laid out as ``theta``."""
+        raise TypeError(_refuse_newton("newton-cholesky", self))
+
+    def binary_gradient_hessian(self, w: np.ndarray, b: float, alpha: float,
+                                out: np.ndarray) -> tuple[np.ndarray, float]:
+        """One pass at ``(w, b)``: ``out`` as :meth:`binary_pass` writes it, and
+        ``(H, flat)``: the Hessian of the mean loss plus ``alpha`` on the
+        weights' diagonal ((d+1, d+1), the intercept last), and the share of the
+        weight on rows whose curvature ``sigmoid'(z)`` is 0."""
+        total, H = self.binary_hessian_sums(w, b)
+        dense.finish(total, w, alpha, True, out)
+        d = w.shape[0]
+        S = total[d + 1 + layout.WEIGHT]
+        H /= S
+        H[np.arange(d), np.arange(d)] += alpha
+        return H, float(total[d + 1 + newton.FLAT] / S)
+
+    def multinomial_gradient_hessian(self, W: np.ndarray, b: np.ndarray, alpha: float,
+                                     out: np.ndarray) -> np.ndarray:
+        """One pass at ``(W, b)``: ``out`` as :meth:`multinomial_pass` writes it,
+        and the Hessian of the mean loss plus ``alpha`` on the weights'
+        diagonal, laid out as ``theta = [W.ravel(), b]``."""
+        total, H = self.multinomial_hessian_sums(W, b)
+        multinomial.finish(total, W, alpha, out)
+        K, d = W.shape
+        H /= total[K * d + K + layout.WEIGHT]
+        H[np.arange(K * d), np.arange(K * d)] += alpha
+        return H
+
     def describe(self) -> str:
         """A few words naming the data, for messages."""
         return type(self).__name__
+
+
+def _refuse_newton(solver: str, source: Source) -> str:
+    """The message of a source that cannot run a Newton solver's pass."""
+    return (f"solver={solver!r} cannot run on {source.describe()}; use solver='lbfgs', "
+            "'gd' or 'nesterov' (or load the data in memory).")

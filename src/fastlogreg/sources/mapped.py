@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _mapping
-from ..kernels import batched, dense, multinomial
+from ..kernels import batched, dense, multinomial, newton
+from ..kernels.layout import binary_width, block_rows, multinomial_width
 from .base import Source
 from .memory import use_threads
 
@@ -33,7 +34,7 @@ class Mapped(Source):
         return _mapping.chunks(self.X, multiple)
 
     def binary_sums(self, w, b, need_loss):
-        total = np.zeros(self.n_features + 5)
+        total = np.zeros(binary_width(self.n_features))
         # chunks of whole blocks: the same blocks, in the same order, as one pass
         # over X in memory, hence the same bits
         multiple = dense.pass_block_rows(self.X)
@@ -43,8 +44,8 @@ class Mapped(Source):
         return total
 
     def multinomial_sums(self, W, b):
-        total = np.zeros(W.size + W.shape[0] + 3)
-        multiple = dense.block_rows(self.n_features, self.X.itemsize)
+        total = np.zeros(multinomial_width(*W.shape))
+        multiple = block_rows(self.n_features, self.X.itemsize)
         for lo, hi, Xc in self._chunks(multiple):
             multinomial.add_partials(Xc, self.y[lo:hi], self.sample_weight[lo:hi], W,
                                      b, use_threads(Xc.size), total)
@@ -92,6 +93,36 @@ class Mapped(Source):
             kernel(Xc, self.y[lo:hi], sw, W, b, mine, batch_size, learning_rate,
                    alpha, fit_intercept, part)
             out[:2] += part * (S_c / S)
+
+    # The second-order passes add their chunks' sums, as binary_sums does.
+
+    def binary_hessp_sums(self, w, b, v, c):
+        total = np.zeros(self.n_features + 1)
+        for lo, hi, Xc in self._chunks(block_rows(self.n_features, self.X.itemsize)):
+            newton.binary_hessp(Xc, self.sample_weight[lo:hi], w, b, v, c,
+                                use_threads(Xc.size), total)
+        return total
+
+    def multinomial_hessp_sums(self, W, b, V, c):
+        total = np.zeros(W.size + W.shape[0])
+        for lo, hi, Xc in self._chunks(block_rows(self.n_features, self.X.itemsize)):
+            newton.multinomial_hessp(Xc, self.sample_weight[lo:hi], W, b, V, c,
+                                     use_threads(Xc.size), total)
+        return total
+
+    def binary_hessian_sums(self, w, b):
+        total, H = newton.binary_hessian_zeros(self.n_features)
+        for lo, hi, Xc in self._chunks():
+            newton.binary_hessian(Xc, self.y[lo:hi], self.sample_weight[lo:hi], w, b,
+                                  use_threads(Xc.size), total, H)
+        return total, H
+
+    def multinomial_hessian_sums(self, W, b):
+        total, H = newton.multinomial_hessian_zeros(*W.shape)
+        for lo, hi, Xc in self._chunks():
+            newton.multinomial_hessian(Xc, self.y[lo:hi], self.sample_weight[lo:hi], W,
+                                       b, use_threads(Xc.size), total, H)
+        return total, H
 
     def describe(self):
         return f"a memory-mapped {self.X.dtype} array"

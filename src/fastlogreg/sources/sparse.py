@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_csr_indices
-from ..kernels import sparse
+from ..kernels import newton, sparse
+from ..kernels import sag as sag_kernels
+from ..kernels.layout import binary_width, multinomial_width
 from .base import Source
 from .memory import use_threads
 
@@ -38,13 +40,13 @@ class CSR(Source):
         return use_threads(self.X.nnz)
 
     def binary_sums(self, w, b, need_loss):
-        total = np.zeros(self.n_features + 5)
+        total = np.zeros(binary_width(self.n_features))
         sparse.binary_partials(*self._arrays, self.y, self.sample_weight, w, b,
                                self.parallel, total, need_loss)
         return total
 
     def multinomial_sums(self, W, b):
-        total = np.zeros(W.size + W.shape[0] + 3)
+        total = np.zeros(multinomial_width(*W.shape))
         sparse.multinomial_partials(*self._arrays, self.y, self.sample_weight, W, b,
                                     self.parallel, total)
         return total
@@ -61,6 +63,36 @@ class CSR(Source):
                   else sparse.multinomial_minibatch_epoch)
         kernel(*self._arrays, self.y, self.sample_weight, W, b, order, batch_size,
                learning_rate, alpha, fit_intercept, out)
+
+    def max_sq_row_norm(self):
+        return sag_kernels.csr_max_sq_row_norm(self.X.data, self.X.indptr)
+
+    def sag_epochs(self, W, b, state, n_epochs, tol):
+        return sag_kernels.csr_epochs(
+            *self._arrays, self.y, self.sample_weight, W, b, state.memory, state.sum_grad,
+            state.sum_grad_b, state.seen, state.counters, state.rng_state, state.step,
+            state.alpha, state.l1, state.saga, state.fit_intercept,
+            sag_kernels.SPARSE_INTERCEPT_DECAY,
+            n_epochs, tol)
+
+    def binary_hessp_sums(self, w, b, v, c):
+        total = np.zeros(self.n_features + 1)
+        newton.csr_binary_hessp(*self._arrays, self.sample_weight, w, b, v, c,
+                                self.parallel, total)
+        return total
+
+    def multinomial_hessp_sums(self, W, b, V, c):
+        total = np.zeros(W.size + W.shape[0])
+        newton.csr_multinomial_hessp(*self._arrays, self.sample_weight, W, b, V, c,
+                                     self.parallel, total)
+        return total
+
+    def binary_hessian_sums(self, w, b):
+        # (the softmax Hessian over CSR keeps the base class's refusal)
+        total, H = newton.binary_hessian_zeros(self.n_features)
+        newton.csr_binary_hessian(*self._arrays, self.y, self.sample_weight, w, b,
+                                  self.parallel, total, H)
+        return total, H
 
     def describe(self):
         return f"a sparse CSR {self.X.dtype} matrix"
