@@ -646,6 +646,7 @@ def sag_epoch(X, y, sample_weight, W, b, memory, sum_grad, sum_grad_b, seen, row
     y : (n,) array
         0/1 labels (binary) or class indices (multinomial).
     sample_weight : (n,) array
+        Non-negative row weights.
     W : (d,) or (K, d) float64
         Weights, updated in place: 1-D is the binary (sigmoid) model, 2-D the
         softmax one.
@@ -665,7 +666,9 @@ def sag_epoch(X, y, sample_weight, W, b, memory, sum_grad, sum_grad_b, seen, row
         Step size and the penalties (``alpha`` and ``l1`` already divided by n,
         as scikit-learn's ``alpha_scaled`` and ``beta_scaled``).
     saga : bool
+        SAGA's steps (with the proximal L1 step) instead of SAG's.
     fit_intercept : bool
+        Whether ``b`` is trained.
     intercept_decay : float
         Factor of the intercept's average-gradient step (scikit-learn's 0.01
         for sparse X, 1 for dense).
@@ -709,7 +712,34 @@ def hessp(X, y, w, b, v, c=0.0, *, alpha: float = 0.0, sample_weight=None):
     ``H = (1/S) sum_i s_i sigmoid'(z_i) x~_i x~_i^T + alpha diag(1, ..., 1, 0)``
     with ``x~_i = [x_i, 1]`` (the intercept last, not penalised). ``y`` is not
     needed (the Hessian of the log-loss does not depend on it) and is taken
-    for symmetry with :func:`loss_and_gradient`. Returns ``(Hv_w, Hv_b)``.
+    for symmetry with :func:`loss_and_gradient`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Labels 0 and 1 (unused: the Hessian of the log-loss does not depend
+        on them; taken for symmetry with :func:`loss_and_gradient`).
+    w : ndarray of shape (n_features,)
+        The weights.
+    b : float
+        The intercept.
+    v : ndarray of shape (n_features,)
+        The direction's weight part.
+    c : float, default=0
+        The direction's intercept part.
+    alpha : float, default=0
+        L2 strength; the intercepts are not penalised.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights (all 1 by default).
+
+    Returns
+    -------
+    Hv_w : ndarray of shape (n_features,)
+        The product's weight part.
+    Hv_b : float
+        The product's intercept part.
     """
     X = np.asarray(X)
     s = _weights(sample_weight, X.shape[0])
@@ -720,8 +750,29 @@ def hessp(X, y, w, b, v, c=0.0, *, alpha: float = 0.0, sample_weight=None):
 
 
 def hessian(X, y, w, b, *, alpha: float = 0.0, sample_weight=None):
-    """The binary ``J``'s Hessian at ``(w, b)``, ``(d+1, d+1)``, the intercept last
-    (see :func:`hessp`)."""
+    """The binary ``J``'s Hessian at ``(w, b)``, the intercept last (see :func:`hessp`).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Labels 0 and 1 (unused: the Hessian of the log-loss does not depend
+        on them; taken for symmetry with :func:`loss_and_gradient`).
+    w : ndarray of shape (n_features,)
+        The weights.
+    b : float
+        The intercept.
+    alpha : float, default=0
+        L2 strength; the intercepts are not penalised.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights (all 1 by default).
+
+    Returns
+    -------
+    ndarray of shape (n_features + 1, n_features + 1)
+        The Hessian in the order ``[w, b]``.
+    """
     X = np.asarray(X)
     s = _weights(sample_weight, X.shape[0])
     Xt = np.column_stack([X.astype(np.float64), np.ones(X.shape[0])])
@@ -737,7 +788,33 @@ def multinomial_hessp(X, y, W, b, V, c, *, alpha: float = 0.0, sample_weight=Non
 
     Per row, with ``p = softmax(W x + b)`` and ``u = V x + c``, the Hessian of
     ``logsumexp`` times ``u`` is ``p * (u - p.u)``; the data term is
-    ``R^T [X, 1]`` with ``R = (s/S) p (u - p.u)``. Returns ``(HV_W (K, d), HV_b (K,))``.
+    ``R^T [X, 1]`` with ``R = (s/S) p (u - p.u)``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Class indices (unused: the Hessian does not depend on them).
+    W : ndarray of shape (K, n_features)
+        The weights, one row per class.
+    b : ndarray of shape (K,)
+        The intercepts.
+    V : ndarray of shape (K, n_features)
+        The direction's weight part.
+    c : ndarray of shape (K,)
+        The direction's intercept part.
+    alpha : float, default=0
+        L2 strength; the intercepts are not penalised.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights (all 1 by default).
+
+    Returns
+    -------
+    HV_W : ndarray of shape (K, n_features)
+        The product's weight part.
+    HV_b : ndarray of shape (K,)
+        The product's intercept part.
     """
     X = np.asarray(X)
     s = _weights(sample_weight, X.shape[0])
@@ -754,6 +831,26 @@ def multinomial_hessian(X, y, W, b, *, alpha: float = 0.0, sample_weight=None):
     Class block ``(k, l)`` over ``x~ = [x, 1]`` is
     ``(1/S) sum_i s_i (p_ik [k == l] - p_ik p_il) x~_i x~_i^T``; ``alpha`` is on
     the diagonal of the weights (not the intercepts).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Class indices (unused: the Hessian does not depend on them).
+    W : ndarray of shape (K, n_features)
+        The weights, one row per class.
+    b : ndarray of shape (K,)
+        The intercepts.
+    alpha : float, default=0
+        L2 strength; the intercepts are not penalised.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights (all 1 by default).
+
+    Returns
+    -------
+    ndarray of shape (K * (n_features + 1), K * (n_features + 1))
+        The Hessian in the order of ``[W.ravel(), b]``.
     """
     X = np.asarray(X)
     n, d = X.shape
