@@ -88,11 +88,14 @@ class CSR(Source):
         return total
 
     def binary_hessian_sums(self, w, b):
-        # (the softmax Hessian over CSR keeps the base class's refusal)
         total, H = newton.binary_hessian_zeros(self.n_features)
         newton.csr_binary_hessian(*self._arrays, self.y, self.sample_weight, w, b,
                                   self.parallel, total, H)
         return total, H
+
+    def multinomial_hessian_sums(self, W, b):
+        raise TypeError("solver='newton-cholesky' cannot run on a sparse CSR matrix with "
+                        "more than two classes; use solver='newton-cg' or 'lbfgs'.")
 
     def describe(self):
         return f"a sparse CSR {self.X.dtype} matrix"
