@@ -187,7 +187,9 @@ def test_sgd_iterates_are_the_oracle_replay(binary):
     X, y = binary
     model = LogisticRegression(solver="sgd", learning_rate=0.02, max_iter=4,
                                batch_size=16, random_state=3, tol=0.0,
-                               schedule="invscaling").fit(X, y)
+                               schedule="invscaling")
+    with pytest.warns(ConvergenceWarning, match="solver='sgd' did not converge"):
+        model.fit(X, y)
     rng = np.random.default_rng(3)
     w, b = np.zeros(X.shape[1]), 0.0
     for epoch in range(4):
@@ -348,28 +350,81 @@ def test_c_inf_is_unpenalised_and_float32_stays_in_place(binary):
     assert model.decision_function(X32).dtype == np.float64
 
 
-BAD_PARAMS = [
-    (dict(C=0), "C must be a positive number"),
-    (dict(C=-1.0), "C must be a positive number"),
-    (dict(l1_ratio=1.5), "l1_ratio must be finite and >= 0.0 and <= 1.0"),
-    (dict(l1_ratio=0.5), "needs an L1 proximal step.*'gd' or 'nesterov'"),
-    (dict(l1_ratio=1.0, solver="sgd"), "needs an L1 proximal step"),
-    (dict(solver="saga"), "solver must be one of"),
-    (dict(tol=-1.0), "tol must be finite and >= 0"),
-    (dict(max_iter=0), "max_iter must be >= 1"),
-    (dict(learning_rate=0.0, solver="gd"), "learning_rate must be finite and > 0"),
-    (dict(learning_rate="fast", solver="gd"), "learning_rate must be a real number"),
-    (dict(batch_size=0, solver="sgd"), "batch_size must be >= 1"),
-    (dict(schedule="optimal", solver="sgd"), "schedule must be one of"),
-    (dict(n_jobs=0), "n_jobs must be a positive number"),
+BAD_PARAMS = [  # scikit-learn's parameter validation, in its words
+    (dict(C=0), "'C' parameter of LogisticRegression must be a float in the range"),
+    (dict(C=-1.0), "'C' parameter of LogisticRegression must be a float in the range"),
+    (dict(l1_ratio=1.5), "'l1_ratio' parameter .* must be a float in the range"),
+    (dict(solver="adam"), "'solver' parameter of LogisticRegression must be a str among"),
+    (dict(tol=-1.0), "'tol' parameter"),
+    (dict(max_iter=-1), "'max_iter' parameter"),
+    (dict(max_iter=1.5), "'max_iter' parameter"),
+    (dict(fit_intercept="False"), "'fit_intercept' parameter"),
+    (dict(learning_rate=0.0, solver="gd"), "'learning_rate' parameter"),
+    (dict(learning_rate="fast", solver="gd"), "'learning_rate' parameter"),
+    (dict(batch_size=0, solver="sgd"), "'batch_size' parameter"),
+    (dict(schedule="optimal", solver="sgd"), "'schedule' parameter"),
+    (dict(random_state="x"), "'random_state' parameter"),
+    (dict(n_jobs=-2), "'n_jobs' parameter"),
 ]
 
 
 @pytest.mark.parametrize(("params", "match"), BAD_PARAMS)
 def test_bad_parameters_are_refused(binary, params, match):
+    # scikit-learn's InvalidParameterError: both a ValueError and a TypeError, so
+    # either ``except`` of a user catches it
     X, y = binary
-    with pytest.raises((ValueError, TypeError), match=match):
+    with pytest.raises(ValueError, match=match) as caught:
         LogisticRegression(**params).fit(X, y)
+    assert isinstance(caught.value, TypeError)
+
+
+SOLVER_RULES = [  # scikit-learn's solver/penalty rules, in its words
+    (dict(l1_ratio=0.5), "Solver lbfgs supports only 'l2' or None penalties"),
+    (dict(l1_ratio=1.0, solver="sgd"), "Solver sgd supports only 'l2' or None"),
+    (dict(l1_ratio=0.5, solver="liblinear"), "Only 'saga' solver supports elasticnet"),
+    (dict(dual=True), "Solver lbfgs supports only dual=False"),
+    (dict(C=np.inf, solver="liblinear"), "penalty=None is not supported for the liblinear"),
+    (dict(l1_ratio=1.0, solver="liblinear", dual=True), "Unsupported set of arguments"),
+    (dict(n_jobs=0), "n_jobs must be a positive number of threads"),
+]
+
+
+@pytest.mark.parametrize(("params", "match"), SOLVER_RULES)
+def test_solver_rules_are_scikit_learns(binary, params, match):
+    X, y = binary
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression(**params).fit(X, y)
+
+
+def test_deprecated_penalty_maps_as_scikit_learn(binary):
+    X, y = binary
+    with pytest.warns(FutureWarning, match="'penalty' was deprecated in version 1.8"):
+        l2 = LogisticRegression(penalty="l2").fit(X, y)
+    np.testing.assert_array_equal(l2.coef_, LogisticRegression().fit(X, y).coef_)
+    with pytest.warns(FutureWarning, match="'l1_ratio=None' was deprecated"):
+        LogisticRegression(l1_ratio=None).fit(X, y)
+    with pytest.warns(FutureWarning), pytest.warns(UserWarning, match="ignore the C"):
+        none = LogisticRegression(penalty=None, C=0.1).fit(X, y)
+    np.testing.assert_allclose(none.coef_, LogisticRegression(C=np.inf).fit(X, y).coef_)
+
+
+def test_coef_takes_the_dtype_of_X_and_max_iter_0_keeps_the_start(binary):
+    X, y = binary
+    X32 = X.astype(np.float32)
+    assert LogisticRegression().fit(X32, y).coef_.dtype == np.float32
+    assert LogisticRegression(solver="liblinear").fit(X32, y).coef_.dtype == np.float64
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge after 0"):
+        model = LogisticRegression(max_iter=0).fit(X, y)
+    assert model.n_iter_[0] == 0 and not model.coef_.any()
+
+
+def test_sparsify_densify_predict_the_same(binary):
+    X, y = binary
+    model = LogisticRegression().fit(X, y)
+    dense = model.predict_proba(X)
+    assert hasattr(model.sparsify().coef_, "toarray")
+    np.testing.assert_array_equal(model.predict_proba(X), dense)
+    assert isinstance(model.densify().coef_, np.ndarray)
 
 
 def test_one_class_and_bad_data_are_refused(binary):
@@ -483,7 +538,9 @@ def test_partial_fit_over_a_stream_approaches_fit():
 
 def test_partial_fit_continues_a_fitted_model():
     X, y = make_classification(500, 5, random_state=6)
-    model = LogisticRegression(solver="sgd", max_iter=5, random_state=0).fit(X, y)
+    model = LogisticRegression(solver="sgd", max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="solver='sgd' did not converge"):
+        model.fit(X, y)
     before = model.coef_.copy()
     model.partial_fit(X, y)  # classes known from fit
     assert not np.array_equal(model.coef_, before)

@@ -2,59 +2,71 @@
 
 from __future__ import annotations
 
-import numbers
+import copy
 import warnings
-from contextlib import contextmanager
+from dataclasses import dataclass
+from numbers import Integral, Real
 
-import numba
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _mapping, solvers
-from ._validation import check_finite, check_int, check_real
+from . import _mapping, solvers, training
+from ._validation import check_finite
 from .kernels import link
 from .monitor import Monitor
 from .sources.dask_arrays import import_dask, is_dask_array
 from .sources.predict import decision_function as _logits
 from .sources.sparse import is_sparse
+from .training import alpha_from_C
+
+try:  # scikit-learn >= 1.9: the callback API (``set_callbacks``)
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - older scikit-learn
+    class CallbackSupportMixin:  # type: ignore[no-redef]
+        """Stand-in without callbacks."""
 
 __all__ = ["LogisticRegression", "alpha_from_C"]
 
-SOLVERS = ("lbfgs", "gd", "nesterov", "sgd")
+#: scikit-learn's solver names, then fastlogreg's own.
+SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga",
+           "gd", "nesterov", "sgd")
+# Which solvers take which penalties (scikit-learn's rules, plus our proximal ones).
+_L1_SOLVERS = ("liblinear", "saga", "gd", "nesterov")
+_ELASTICNET_SOLVERS = ("saga", "gd", "nesterov")
+_DEPRECATED_PENALTY = (
+    "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To avoid "
+    "this warning, leave 'penalty' set to its default value and use 'l1_ratio' or 'C' "
+    "instead. Use l1_ratio=0 instead of penalty='l2', l1_ratio=1 instead of "
+    "penalty='l1', l1_ratio set to a float between 0 and 1 instead of "
+    "penalty='elasticnet', and C=np.inf instead of penalty=None.")
 
 
-def alpha_from_C(C: float, sample_weight_sum: float) -> float:
-    """The penalty strength of fastlogreg's objective for scikit-learn's ``C``.
-
-    scikit-learn minimises ``C sum_i s_i l_i + R(w)``; fastlogreg minimises the
-    same divided by ``C S``: ``(1/S) sum_i s_i l_i + alpha R(w)`` with
-    ``alpha = 1 / (C S)`` and ``S = sum_i s_i`` (class weights included).
-    ``C = inf`` means no penalty. This is the one place the identity lives.
-    """
-    return 0.0 if np.isinf(C) else 1.0 / (C * sample_weight_sum)
-
-
-@contextmanager
-def _threads(n_jobs):
-    """Run Numba's parallel passes on ``n_jobs`` threads (None: Numba's setting)."""
-    if n_jobs is None:
-        yield
-        return
-    before = numba.get_num_threads()
-    top = numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(top if n_jobs < 0 else min(n_jobs, top))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+def _check_solver(solver: str, penalty, dual: bool) -> None:
+    """scikit-learn's solver/penalty/dual rules, in its words."""
+    if solver not in _L1_SOLVERS and penalty not in ("l2", None):
+        raise ValueError(f"Solver {solver} supports only 'l2' or None penalties, got "
+                         f"{penalty} penalty.")
+    if solver != "liblinear" and dual:
+        raise ValueError(f"Solver {solver} supports only dual=False, got dual={dual}")
+    if penalty == "elasticnet" and solver not in _ELASTICNET_SOLVERS:
+        raise ValueError("Only 'saga' solver supports elasticnet penalty, got "
+                         f"solver={solver}. (fastlogreg's 'gd' and 'nesterov' do too.)")
+    if solver == "liblinear" and penalty is None:
+        raise ValueError("C=np.inf as well as penalty=None is not supported for the "
+                         "liblinear solver")
+    if solver == "liblinear" and penalty == "l1" and dual:
+        raise ValueError(
+            "Unsupported set of arguments: The combination of penalty='l1' and "
+            "loss='logistic_regression' are not supported when dual=True, Parameters: "
+            "penalty='l1', loss='logistic_regression', dual=True")
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression trained by fused Numba kernels; scikit-learn's API.
 
     Minimises scikit-learn's objective for the same parameters::
@@ -63,49 +75,61 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     where ``loss_i`` is the binary log-loss for two classes and the
     multinomial (softmax) cross-entropy for more, ``s_i`` the sample weights
-    times the class weights, and the intercepts are not penalised. Internally
-    the objective is divided by ``C * sum(s)`` (:func:`alpha_from_C`), so the
-    solvers see a mean loss plus ``alpha`` times the penalty.
+    times the class weights, and the intercepts are not penalised (but for
+    ``solver="liblinear"``, which penalises them as the weight of a constant
+    feature ``intercept_scaling``). Internally the objective is divided by
+    ``C * sum(s)`` (:func:`alpha_from_C`), so the solvers see a mean loss plus
+    ``alpha`` times the penalty.
 
     Parameters
     ----------
+    penalty : {"l1", "l2", "elasticnet", None}, default="deprecated"
+        Deprecated by scikit-learn 1.8 and accepted as it accepts it (with its
+        FutureWarning): use ``l1_ratio`` and ``C`` instead.
     C : float, default=1.0
         Inverse regularisation strength, > 0; ``np.inf`` for no penalty.
     l1_ratio : float, default=0.0
-        Elastic-net mixing in [0, 1]: 0 is L2, 1 is L1. L1 parts are applied
-        by proximal steps, so ``l1_ratio > 0`` needs ``solver="gd"`` or
-        ``"nesterov"``.
-    fit_intercept : bool, default=True
+        Elastic-net mixing in [0, 1]: 0 is L2, 1 is L1. L1 needs
+        ``solver="saga"``, ``"liblinear"`` (``l1_ratio`` 0 or 1 only),
+        ``"gd"`` or ``"nesterov"``.
+    dual : bool, default=False
+        liblinear's dual formulation (L2 only). The optimum is the primal
+        one's, which is what fastlogreg computes.
     tol : float, default=1e-4
-        Stop when the max-norm of the (proximal) gradient of the mean
-        objective is ``<= tol`` (scikit-learn's lbfgs ``gtol``); for ``"sgd"``,
-        when the epoch loss has not improved by more than ``tol`` for 5 epochs.
-    max_iter : int, default=100
-        Iterations (lbfgs) or epochs (gd, nesterov, sgd).
+        Stopping tolerance, in each solver's scikit-learn sense (for lbfgs,
+        gd and nesterov: the max-norm of the (proximal) gradient of the mean
+        objective; for "sgd", the epoch loss's improvement over 5 epochs).
+    fit_intercept : bool, default=True
+    intercept_scaling : float, default=1
+        liblinear only: the value of the constant feature whose weight is the
+        intercept (so the intercept is penalised less as it grows).
     class_weight : dict, "balanced" or None
         Multiplies the sample weights per class, as in scikit-learn.
     random_state : int, RandomState, Generator or None
-        Seeds the ``"sgd"`` shuffles.
-    solver : {"lbfgs", "gd", "nesterov", "sgd"}, default="lbfgs"
-        ``"lbfgs"``: SciPy's L-BFGS-B fed by the one-pass loss+gradient kernel.
-        ``"gd"``: fixed-step gradient descent (the notebook's algorithm).
-        ``"nesterov"``: accelerated gradient (FISTA) with a step from a
-        Lipschitz estimate and adaptive restart. ``"sgd"``: fused mini-batch
-        epochs shuffled by ``random_state``.
+        Seeds "sag", "saga", "sgd" and the early-stopping split.
+    solver : str, default="lbfgs"
+        One of scikit-learn's ("lbfgs", "liblinear", "newton-cg",
+        "newton-cholesky", "sag", "saga"), each a fastlogreg algorithm over the
+        fused passes reaching the same optimum, or fastlogreg's own: "gd"
+        (fixed-step gradient descent, the notebook's algorithm), "nesterov"
+        (FISTA with adaptive restart) and "sgd" (fused mini-batch epochs).
+    max_iter : int, default=100
+        Iterations (epochs for gd, nesterov, sag, saga and sgd); 0 leaves the
+        initial coefficients.
+    verbose : int, default=0
+        > 0 shows a progress bar (tqdm) on fits that last more than a second.
     warm_start : bool, default=False
         Start from the previous fit's coefficients when their shape fits.
-    verbose : int, default=0
-        > 0 shows a progress bar (tqdm) with the iteration and the loss, on
-        fits that last more than a second; it is updated only at records.
     n_jobs : int or None
         Threads for the parallel passes (-1: all); None keeps Numba's setting.
+        (A deliberate difference: scikit-learn 1.8+ ignores ``n_jobs`` here.)
     learning_rate : float or "auto", default="auto"
-        Step of ``"gd"`` and initial step of ``"sgd"``; ``"auto"`` is ``1/L``
-        for an estimate ``L`` of the gradient's Lipschitz constant.
+        Step of "gd" and initial step of "sgd"; "auto" is ``1/L`` for an
+        estimate ``L`` of the gradient's Lipschitz constant.
     batch_size : int, default=256
-        Rows per mini-batch for ``"sgd"`` (capped at n_samples).
+        Rows per mini-batch for "sgd" (capped at n_samples).
     schedule : {"constant", "invscaling"}, default="constant"
-        Step schedule of ``"sgd"``: fixed, or ``learning_rate / sqrt(epoch + 1)``.
+        Step schedule of "sgd": fixed, or ``learning_rate / sqrt(epoch + 1)``.
     record_every : int, default=10
         Iterations between rows of ``history_``, progress updates, callback
         calls and early-stopping checks.
@@ -118,46 +142,82 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ``random_state``; they get weight 0 in training, so X is not copied)
         and stop when their log-loss has not improved by more than ``tol``
         for ``n_iter_no_change`` records; the best coefficients are kept.
-        Each check costs one extra read of X.
     validation_fraction : float, default=0.1
+        Share of the samples held out by ``early_stopping``.
     n_iter_no_change : int, default=5
-        Records without improvement before early stopping (and, for
-        ``"sgd"``, epochs without improvement of the training loss).
+        Records without improvement before early stopping (and, for "sgd",
+        epochs without improvement of the training loss).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        The weights, of X's dtype (float32 or float64).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        The intercepts, of X's dtype.
+    n_iter_ : ndarray of shape (1,)
+        Iterations (or epochs) run.
+    n_features_in_ : int
+        Features seen by ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names of X, when it had string column names.
+    history_ : structured ndarray
+        Fields ``epoch``, ``loss``, ``accuracy``, one row per record.
 
     Notes
     -----
     Ctrl-C during ``fit`` leaves the model fitted with the coefficients of
     the last record (at most ``record_every`` iterations old) and then raises
-    ``KeyboardInterrupt``: nothing already computed is lost, and the
-    interrupt still stops the program. Before the first record nothing is
-    kept.
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-    intercept_ : ndarray of shape (1,) or (n_classes,)
-    n_iter_ : ndarray of shape (1,)
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str, when X had string column names
-    history_ : structured ndarray with fields epoch, loss, accuracy
+    ``KeyboardInterrupt``: nothing already computed is lost.
     """
 
-    def __init__(self, *, C=1.0, l1_ratio=0.0, fit_intercept=True, tol=1e-4,
-                 max_iter=100, class_weight=None, random_state=None, solver="lbfgs",
-                 warm_start=False, verbose=0, n_jobs=None, learning_rate="auto",
-                 batch_size=256, schedule="constant", record_every=10, callback=None,
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None,
+                    Hidden(StrOptions({"deprecated"}))],
+        "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "dual": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "solver": [StrOptions(set(SOLVERS))],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "n_jobs": [None, Interval(Integral, -1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"),
+                          StrOptions({"auto"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "schedule": [StrOptions(set(solvers.SCHEDULES))],
+        "record_every": [Interval(Integral, 1, None, closed="left")],
+        "callback": [callable, None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False,
+                 tol=1e-4, fit_intercept=True, intercept_scaling=1, class_weight=None,
+                 random_state=None, solver="lbfgs", max_iter=100, verbose=0,
+                 warm_start=False, n_jobs=None, learning_rate="auto", batch_size=256,
+                 schedule="constant", record_every=10, callback=None,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5):
+        self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
+        self.dual = dual
         self.tol = tol
-        self.max_iter = max_iter
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
         self.class_weight = class_weight
         self.random_state = random_state
         self.solver = solver
-        self.warm_start = warm_start
+        self.max_iter = max_iter
         self.verbose = verbose
+        self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -173,44 +233,65 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
+    def set_callbacks(self, *callbacks):
+        """Set scikit-learn callbacks (``sklearn.callback``), called at every
+        iteration of ``solver="lbfgs"`` as scikit-learn calls them.
+
+        Parameters
+        ----------
+        *callbacks : callback instances
+            Objects following scikit-learn's ``FitCallback`` protocol.
+
+        Returns
+        -------
+        self : LogisticRegression
+        """
+        if self.solver != "lbfgs":
+            warnings.warn(
+                f"Callbacks are only supported in {type(self).__name__} for "
+                f"solver='lbfgs'. This estimator has solver='{self.solver}', callbacks "
+                "will be ignored during the solving of the regression.", stacklevel=2)
+        return super().set_callbacks(*callbacks)
+
     # --- parameters ------------------------------------------------------------------
 
-    def _check_params(self) -> None:
-        if self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}.")
-        if not (isinstance(self.C, numbers.Real) and not isinstance(self.C, bool)
-                and self.C > 0):
-            raise ValueError(f"C must be a positive number or np.inf; got {self.C!r}.")
-        check_real(self.l1_ratio, "l1_ratio", low=0.0, high=1.0)
-        if self.l1_ratio > 0 and self.solver not in ("gd", "nesterov"):
-            raise ValueError(
-                f"l1_ratio={self.l1_ratio} needs an L1 proximal step, which "
-                f"solver={self.solver!r} cannot take; use solver='gd' or 'nesterov'.")
-        check_real(self.tol, "tol", low=0.0)
-        check_int(self.max_iter, "max_iter", low=1)
-        check_int(self.record_every, "record_every", low=1)
-        check_int(self.batch_size, "batch_size", low=1)
-        check_int(self.verbose, "verbose", low=0)
-        if self.n_jobs is not None:
-            check_int(self.n_jobs, "n_jobs", low=-1)
-            if self.n_jobs == 0:
-                raise ValueError("n_jobs must be a positive number of threads, -1 or None.")
-        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
-            check_real(self.learning_rate, "learning_rate", low=0.0, low_open=True)
-        if self.schedule not in solvers.SCHEDULES:
-            raise ValueError(f"schedule must be one of {solvers.SCHEDULES}; "
-                             f"got {self.schedule!r}.")
-        if self.callback is not None and not callable(self.callback):
-            raise TypeError(f"callback must be callable; got {self.callback!r}.")
-        check_real(self.validation_fraction, "validation_fraction", low=0.0, high=1.0,
-                   low_open=True)
-        if self.validation_fraction >= 1.0:
-            raise ValueError("validation_fraction must be < 1.")
-        check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
-        for name in ("fit_intercept", "warm_start", "early_stopping"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False; "
-                                 f"got {getattr(self, name)!r}.")
+    def _penalty(self) -> tuple[float, float]:
+        """``(C, l1_ratio)`` in force, after scikit-learn's ``penalty`` rules and
+        warnings (``penalty`` is deprecated but still decides when given)."""
+        l1_ratio = self.l1_ratio
+        if self.penalty == "deprecated":
+            if l1_ratio is None or l1_ratio == 0:
+                penalty = "l2"
+                if l1_ratio is None:
+                    warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and "
+                                  "will trigger an error in 1.10. Use 0<=l1_ratio<=1 "
+                                  "instead.", FutureWarning, stacklevel=3)
+            else:
+                penalty = "l1" if l1_ratio == 1 else "elasticnet"
+            if self.C == np.inf:
+                penalty = None
+        else:
+            penalty = self.penalty
+            warnings.warn(_DEPRECATED_PENALTY, FutureWarning, stacklevel=3)
+        _check_solver(self.solver, penalty, self.dual)
+        if penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
+            warnings.warn("l1_ratio parameter is only used when penalty is 'elasticnet'."
+                          f" Got (penalty={penalty})", stacklevel=3)
+        if (self.penalty == "l2" and l1_ratio != 0) or \
+                (self.penalty == "l1" and l1_ratio != 1):
+            warnings.warn(f"Inconsistent values: penalty={self.penalty} with "
+                          f"l1_ratio={l1_ratio}. penalty is deprecated. Please use "
+                          "l1_ratio only.", stacklevel=3)
+        if penalty == "elasticnet" and l1_ratio is None:
+            raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
+        C = self.C
+        if self.penalty is None:
+            if self.C != 1.0:
+                warnings.warn("Setting penalty=None will ignore the C and l1_ratio "
+                              "parameters", stacklevel=3)
+            C = np.inf
+        ratio = {"l1": 1.0, "elasticnet": l1_ratio}.get(penalty, 0.0)
+        return C, float(ratio)
 
     # --- data ------------------------------------------------------------------------
 
@@ -242,26 +323,55 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             check_finite(X, "X")
         return X, y
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to ``X`` (n_samples, n_features) and labels ``y``.
 
         float32 and float64 ``X`` in C or F order are read in place, never
         copied (except by ``solver="gd"`` for a C-ordered ``X`` of at most 16
-        features and 16 MiB, read faster from a column-major copy). Returns
-        ``self``.
+        features and 16 MiB, read faster from a column-major copy).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, memory map, Dask array}
+            Training data, shape (n_samples, n_features).
+        y : array-like of shape (n_samples,)
+            Labels.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : LogisticRegression
+            The fitted model.
         """
-        self._check_params()
+        C, l1_ratio = self._penalty()
+        if self.n_jobs == 0:
+            raise ValueError("n_jobs must be a positive number of threads, -1 or None; "
+                             "got 0.")
         if is_dask_array(X) or is_dask_array(y):
             X, y_index, classes, sample_weight = self._dask_data(X, y, sample_weight)
         else:
             X, y = self._validate_X(X, reset=True, y=y)
             classes, y_index = _encode_labels(y)
-            if classes.size >= 2:
-                sample_weight = self._weights(X, y, y_index, classes, sample_weight)
+        self.classes_ = classes  # early, as scikit-learn: callbacks' fitted copies read it
+        liblinear = self.solver == "liblinear"
+        if liblinear and classes.size > 2:
+            raise ValueError(
+                "The 'liblinear' solver does not support multiclass classification "
+                "(n_classes >= 3). Either use another solver or wrap the estimator in "
+                "a OneVsRestClassifier to keep applying a one-versus-rest scheme.")
+        if liblinear and not is_sparse(X) and X.size and np.max(X) > 1e30:
+            raise ValueError(
+                "Using the 'liblinear' solver while X contains a maximum value > 1e30 "
+                "results in a frozen fit. Please choose another solver or rescale the "
+                "input X.")
         if classes.size < 2:
             raise ValueError(
-                f"y has only one class ({classes[0].item()!r}); this solver needs "
-                "samples of at least 2 classes in the data.")
+                "This solver needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {classes[0]!r}")
+        if not is_dask_array(X):
+            sample_weight = self._weights(X, y, y_index, classes, sample_weight)
         held_out = self._held_out(y_index) if self.early_stopping else None
         train_weight = sample_weight
         if held_out is not None:
@@ -271,51 +381,90 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if not S > 0:
             raise ValueError("the sample (and class) weights sum to 0; at least one "
                              "must be > 0.")
-        strength = alpha_from_C(self.C, S)
-        l1_ratio = float(self.l1_ratio)
-        problem = self._problem(X, y_index, train_weight, classes.size,
-                                alpha=strength * (1.0 - l1_ratio), l1=strength * l1_ratio)
+        scaling = (self.intercept_scaling if liblinear and self.fit_intercept else None)
+        strength = training.strengths(C, l1_ratio, S, intercept_scaling=scaling)
+        problem = training.make_problem(X, y_index, train_weight, classes.size, strength,
+                                        fit_intercept=bool(self.fit_intercept))
         validation = None
         if held_out is not None:
             val_weight = np.zeros_like(sample_weight)
             val_weight[held_out] = sample_weight[held_out]
-            validation = self._problem(X, y_index, val_weight, classes.size)
+            validation = training.make_problem(X, y_index, val_weight, classes.size,
+                                               fit_intercept=bool(self.fit_intercept))
         theta0 = self._initial_theta(problem, classes)
+        dtype = np.float64 if liblinear else X.dtype  # as scikit-learn's coef_
 
-        def split(theta):  # copies shaped as coef_ and intercept_
+        def split(theta):  # copies shaped as coef_ and intercept_, of X's dtype
             coef, intercept = problem.split(theta)
-            return coef.reshape(-1, problem.n_features).copy(), intercept.copy()
+            return (coef.reshape(-1, problem.n_features).astype(dtype),
+                    intercept.astype(dtype))
 
+        bridge = _CallbackBridge.start(self, X, y, sample_weight, split, theta0)
+        per_iteration = bridge is not None and bridge.per_iteration
         monitor = Monitor(int(self.max_iter), split, verbose=int(self.verbose),
                           callback=self.callback, validation=validation,
-                          n_iter_no_change=int(self.n_iter_no_change), tol=float(self.tol))
+                          n_iter_no_change=int(self.n_iter_no_change), tol=float(self.tol),
+                          observers=[bridge] if per_iteration else ())
+        solver, options = self._solver_options(problem, l1_ratio)
+        tol = float(self.tol)
+        if liblinear:  # liblinear's stopping rule is relative to the start's gradient
+            tol = _liblinear_tol(problem, theta0, y_index, tol)
+        if per_iteration and self.max_iter == 0:
+            bridge(0, theta0)  # scikit-learn's lbfgs reports one iteration even then
         try:
-            with _threads(self.n_jobs):
-                result = self._solve(problem, theta0, monitor)
+            result = training.train(
+                problem, theta0, solver, max_iter=int(self.max_iter), tol=tol,
+                record_every=1 if per_iteration else int(self.record_every),
+                monitor=monitor, n_jobs=self.n_jobs, **options)
         except KeyboardInterrupt:
             if monitor.last is not None:  # keep the last record, then stop the program
-                self.classes_ = classes
-                self._set_coef(problem, monitor.last)
+                self._set_coef(problem, monitor.last, dtype)
                 self.n_iter_ = np.array([monitor.last_iteration + 1], dtype=np.int32)
                 self.history_ = solvers.as_history(monitor.rows)
             raise
         finally:
             monitor.close()
-        if not (result.converged or result.stopped) and self.solver != "sgd":
-            warnings.warn(
-                f"solver={self.solver!r} did not converge in max_iter={self.max_iter} "
-                f"iterations (optimality {result.grad_norm:.3g} > tol={self.tol}); "
-                "increase max_iter, or standardise the features.",
-                ConvergenceWarning, stacklevel=2)
+        if bridge is not None:
+            bridge.close()
+        if not (result.converged or result.stopped):
+            training.warn_not_converged(self.solver, result, int(self.max_iter),
+                                        float(self.tol))
         best = monitor.best if monitor.best is not None else result.theta
-        self.classes_ = classes
-        self._set_coef(problem, best)
+        self._set_coef(problem, best, dtype)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.history_ = result.history
         if validation is not None:
             self.validation_scores_ = np.array(monitor.validation_losses)
         self.__dict__.pop("_stream", None)  # a later partial_fit starts a new stream
+        if bridge is not None:
+            bridge.finish()
         return self
+
+    def _solver_options(self, problem, l1_ratio: float) -> tuple[str, dict]:
+        """The registered solver that runs ``self.solver``, and its options."""
+        solver = self.solver
+        if solver == "liblinear":
+            # liblinear's objective, solved by our own algorithms: Newton-CG for
+            # L2 (liblinear's primal is a trust-region Newton-CG), proximal
+            # steps for L1 (the intercept's L1 included: problem.prox).
+            if l1_ratio == 0 and "newton-cg" in solvers.SOLVERS:
+                return "newton-cg", {}
+            return ("lbfgs" if l1_ratio == 0 else "nesterov"), {}
+        if solver in ("gd", "sgd"):
+            step = (1.0 / problem.lipschitz() if self.learning_rate == "auto"
+                    else float(self.learning_rate))
+            if solver == "gd":
+                return solver, {"learning_rate": step}
+            return solver, {"learning_rate": step, "rng": self._rng(),
+                            "batch_size": min(int(self.batch_size), problem.n_samples),
+                            "schedule": self.schedule,
+                            "n_iter_no_change": int(self.n_iter_no_change)}
+        if solver in ("sag", "saga"):
+            return solver, {"rng": self._rng()}
+        return solver, {}
+
+    def _rng(self) -> np.random.Generator:
+        return np.random.default_rng(_seed(self.random_state))
 
     def _dask_data(self, X, y, sample_weight):
         """Validate Dask ``X``, ``y`` (and weights) on the cluster, lazily encoded.
@@ -393,6 +542,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return sample_weight
 
     @available_if(lambda self: self.solver == "sgd")
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One fused mini-batch SGD epoch over this chunk of rows (``solver="sgd"``).
 
@@ -424,7 +574,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         first = not hasattr(self, "classes_")
         if first:
-            self._check_params()
             if classes is None:
                 raise ValueError("classes must be passed on the first call to "
                                  "partial_fit: every label the stream will contain.")
@@ -449,46 +598,39 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                              f"{np.unique(y[unknown])[:5].tolist()}.")
         y_index = y_index.astype(np.float64)
         weight = self._weights(X, y, y_index, classes, sample_weight)
-        stream = self.__dict__.setdefault(
-            "_stream", {"weight": 0.0, "calls": 0, "step": None,
-                        "rng": np.random.default_rng(_seed(self.random_state))})
+        stream = self.__dict__.setdefault("_stream", _Stream(self._rng()))
         S = float(weight.sum())
-        seen = stream["weight"] + S
-        problem = self._problem(X, y_index, weight, classes.size,
-                                alpha=alpha_from_C(self.C, seen) if seen > 0 else 0.0)
+        seen = stream.weight + S
+        problem = training.make_problem(
+            X, y_index, weight, classes.size,
+            training.Strengths(alpha=alpha_from_C(self.C, seen) if seen > 0 else 0.0),
+            fit_intercept=bool(self.fit_intercept))
         if first:
             self.classes_ = classes
             theta = np.zeros(problem.n_params)
         else:
-            theta = np.concatenate([self.coef_.ravel(), self.intercept_])
-        if stream["step"] is None:
-            stream["step"] = (1.0 / problem.lipschitz() if self.learning_rate == "auto"
-                              else float(self.learning_rate))
-        step = stream["step"]
+            theta = np.concatenate([self.coef_.ravel(), self.intercept_]).astype(np.float64)
+        if stream.step is None:
+            stream.step = (1.0 / problem.lipschitz() if self.learning_rate == "auto"
+                           else float(self.learning_rate))
+        step = stream.step
         if self.schedule == "invscaling":
-            step /= np.sqrt(stream["calls"] + 1)
+            step /= np.sqrt(stream.calls + 1)
         if S > 0:
             previous = theta.copy()
             out = np.empty(2)
-            with _threads(self.n_jobs):
+            with training.threads(self.n_jobs):
                 problem.minibatch_epoch(
-                    theta, stream["rng"].permutation(X.shape[0]),
+                    theta, stream.rng.permutation(X.shape[0]),
                     min(int(self.batch_size), X.shape[0]), step, out)
             if not (np.isfinite(out[0]) and np.isfinite(theta).all()):
                 theta = previous
-                problem.warn_divergence(step, stream["calls"])
-        stream["weight"] = seen
-        stream["calls"] += 1
-        self._set_coef(problem, theta)
-        self.n_iter_ = np.array([stream["calls"]], dtype=np.int32)
+                problem.warn_divergence(step, stream.calls)
+        stream.weight = seen
+        stream.calls += 1
+        self._set_coef(problem, theta, X.dtype)
+        self.n_iter_ = np.array([stream.calls], dtype=np.int32)
         return self
-
-    def _problem(self, X, y_index, weight, n_classes, alpha=0.0, l1=0.0):
-        common = dict(alpha=alpha, l1=l1, fit_intercept=bool(self.fit_intercept))
-        if n_classes == 2:
-            return solvers.BinaryProblem(X, y_index, weight, **common)
-        return solvers.MultinomialProblem(X, y_index, weight, n_classes=n_classes,
-                                          **common)
 
     def _held_out(self, y_index) -> np.ndarray:
         """Indices of the early-stopping validation rows, stratified by class."""
@@ -510,33 +652,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 np.array_equal(getattr(self, "classes_", None), classes):
             k = problem.n_weights
             if self.coef_.size == k:
-                theta[:k] = self.coef_.ravel()
+                theta[:k] = np.asarray(self.coef_).ravel()
                 if problem.fit_intercept:
                     theta[k:] = self.intercept_
         return theta
 
-    def _solve(self, problem, theta0, monitor):
-        solver = self.solver
-        common = dict(max_iter=int(self.max_iter), tol=float(self.tol),
-                      record_every=int(self.record_every), monitor=monitor)
-        if solver == "lbfgs":
-            return solvers.lbfgs(problem, theta0, **common)
-        if solver == "nesterov":
-            return solvers.nesterov(problem, theta0, **common)
-        step = (1.0 / problem.lipschitz() if self.learning_rate == "auto"
-                else float(self.learning_rate))
-        if solver == "gd":
-            return solvers.gd(problem, theta0, learning_rate=step, **common)
-        rng = np.random.default_rng(_seed(self.random_state))
-        return solvers.sgd(problem, theta0, learning_rate=step,
-                           batch_size=min(int(self.batch_size), problem.n_samples),
-                           rng=rng, schedule=self.schedule,
-                           n_iter_no_change=int(self.n_iter_no_change), **common)
-
-    def _set_coef(self, problem, theta) -> None:
+    def _set_coef(self, problem, theta, dtype=np.float64) -> None:
         coef, intercept = problem.split(theta)
-        self.coef_ = np.array(coef, dtype=np.float64).reshape(-1, problem.n_features)
-        self.intercept_ = np.array(intercept, dtype=np.float64).reshape(-1)
+        self.coef_ = np.array(coef, dtype=dtype).reshape(-1, problem.n_features)
+        self.intercept_ = np.array(intercept, dtype=dtype).reshape(-1)
 
     # --- prediction ------------------------------------------------------------------
 
@@ -544,12 +668,27 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Logits: shape (n_samples,) for two classes, (n_samples, n_classes) for more.
 
         X is read in place (a float32 X is not copied to float64).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, Dask array} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            float64 logits.
         """
         check_is_fitted(self)
         if is_dask_array(X):
             return self._dask_map("decision_function", X)
         X, _ = self._validate_X(X, reset=False)
-        return _logits(X, self.coef_, self.intercept_)
+        coef = self.coef_
+        if hasattr(coef, "toarray"):  # after sparsify()
+            coef = coef.toarray()
+        z = _logits(X, np.asarray(coef, dtype=np.float64),
+                    np.asarray(self.intercept_, dtype=np.float64))
+        return z
 
     def _dask_map(self, method: str, X):
         """``method`` applied lazily to each row chunk of Dask ``X`` (a Dask array)."""
@@ -566,11 +705,33 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return X.map_blocks(fn, chunks=(X.chunks[0], (K,)), dtype=np.float64)
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """Log-probabilities, shape (n_samples, n_classes), finite for finite logits."""
+        """Log-probabilities, finite for finite logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, Dask array} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities of the classes, in the order of ``classes_``.
+        """
         return self._proba(X, log_space=True)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
+        """Class probabilities, rows summing to 1.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, Dask array} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities of the classes, in the order of ``classes_``.
+        """
         return self._proba(X, log_space=False)
 
     def _proba(self, X, log_space: bool) -> np.ndarray:
@@ -584,8 +745,29 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         link.softmax_rows(z, log_space)
         return z
 
+    def _predict_proba_lr(self, X) -> np.ndarray:
+        """One-vs-rest probabilities (normalised sigmoids), as scikit-learn's."""
+        z = self.decision_function(X)
+        if z.ndim == 1:
+            return self.predict_proba(X)
+        p = np.empty((z.size, 2))
+        link.binary_proba(z.ravel(), p, False)
+        prob = p[:, 1].reshape(z.shape)
+        return prob / prob.sum(axis=1, keepdims=True)
+
     def predict(self, X) -> np.ndarray:
-        """Predicted class labels (a lazy Dask array for Dask ``X``)."""
+        """Predicted class labels (a lazy Dask array for Dask ``X``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, Dask array} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         if is_dask_array(X):
             return self._dask_map("predict", X)
         z = self.decision_function(X)
@@ -594,27 +776,136 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # --- interoperability ------------------------------------------------------------
 
+    def sparsify(self):
+        """Store ``coef_`` as a ``scipy.sparse`` CSR matrix, as scikit-learn's.
+
+        Returns
+        -------
+        self : LogisticRegression
+        """
+        import scipy.sparse as sp
+
+        check_is_fitted(self, msg="Estimator, %(name)s, must be fitted before "
+                        "sparsifying.")
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense array again (the default).
+
+        Returns
+        -------
+        self : LogisticRegression
+        """
+        check_is_fitted(self, msg="Estimator, %(name)s, must be fitted before "
+                        "densifying.")
+        if hasattr(self.coef_, "toarray"):
+            self.coef_ = self.coef_.toarray()
+        return self
+
     def to_sklearn(self):
         """An equivalent fitted :class:`sklearn.linear_model.LogisticRegression`.
 
         It holds the same ``coef_``, ``intercept_``, ``classes_`` (and feature
         names), so its predictions equal ours and everything built for
         scikit-learn's model (converters, model cards) accepts it.
+
+        Returns
+        -------
+        sklearn.linear_model.LogisticRegression
+            A fitted copy.
         """
         from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
         check_is_fitted(self)
+        sk_solver = self.solver if self.solver in SOLVERS[:6] else (
+            "lbfgs" if not self.l1_ratio else "saga")
         model = SkLogisticRegression(
             C=self.C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
             tol=self.tol, max_iter=self.max_iter, class_weight=self.class_weight,
-            random_state=self.random_state,
-            solver="lbfgs" if self.l1_ratio == 0 else "saga",
-            warm_start=self.warm_start)
+            random_state=self.random_state, solver=sk_solver, dual=self.dual,
+            intercept_scaling=self.intercept_scaling, warm_start=self.warm_start)
         for name in ("classes_", "coef_", "intercept_", "n_iter_", "n_features_in_",
                      "feature_names_in_"):
             if hasattr(self, name):
-                setattr(model, name, np.copy(getattr(self, name)))
+                setattr(model, name, copy.copy(getattr(self, name)))
         return model
+
+
+@dataclass
+class _Stream:
+    """What ``partial_fit`` carries from one chunk to the next."""
+
+    rng: np.random.Generator
+    weight: float = 0.0  # sum of the weights of every chunk seen (sets alpha)
+    calls: int = 0
+    step: float | None = None  # the first chunk's step ("auto": 1/L there)
+
+
+class _CallbackBridge:
+    """scikit-learn's callback hooks (``sklearn.callback``) at every lbfgs iteration.
+
+    The root task begins before solving; each iteration is a subtask whose
+    begin and end carry the coefficients, as scikit-learn's lbfgs reports
+    them, with the one extra empty subtask scikit-learn's ends with.
+    """
+
+    @classmethod
+    def start(cls, estimator, X, y, sample_weight, split, theta0):
+        """The bridge of a fit, or None when no scikit-learn callback is set."""
+        if not getattr(estimator, "_skl_callbacks", None):
+            return None
+        self = cls()
+        self.estimator, self.X, self.y, self.split = estimator, X, y, split
+        self.metadata = {"sample_weight": sample_weight}
+        self.per_iteration = estimator.solver == "lbfgs"
+        self.root = estimator._init_callback_context(
+            max_subtasks=max(estimator.max_iter, 1) + 1 if self.per_iteration else 0)
+        self.root.call_on_fit_task_begin(estimator=estimator, X=X, y=y,
+                                         metadata=self.metadata)
+        self.current = self._begin(theta0) if self.per_iteration else None
+        return self
+
+    def _attrs(self, theta):
+        coef, intercept = self.split(theta)
+        return {"coef_": coef, "intercept_": intercept}
+
+    def _begin(self, theta):
+        ctx = self.root.subcontext(task_name="lbfgs-iter")
+        ctx.call_on_fit_task_begin(estimator=self.estimator, X=self.X, y=self.y,
+                                   metadata=self.metadata,
+                                   reconstruction_attributes=self._attrs(theta))
+        return ctx
+
+    def __call__(self, iteration, theta) -> bool:
+        stop = self.current.call_on_fit_task_end(
+            estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata,
+            reconstruction_attributes=self._attrs(theta))
+        self.current = self._begin(theta)
+        return bool(stop)
+
+    def close(self) -> None:
+        if self.current is not None:  # the extra empty subtask, as scikit-learn's
+            self.current.call_on_fit_task_end(estimator=self.estimator)
+
+    def finish(self) -> None:
+        self.root.call_on_fit_task_end(estimator=self.estimator, X=self.X, y=self.y,
+                                       metadata=self.metadata,
+                                       reconstruction_attributes={})
+
+
+def _liblinear_tol(problem, theta0, y_index, tol: float) -> float:
+    """liblinear's stopping rule as an absolute bound on the gradient's max-norm.
+
+    liblinear stops when ``||g|| <= tol * max(min(n_pos, n_neg), 1) / n *
+    ||g_0||`` (2-norms, ``g_0`` at the start); dividing by ``sqrt(n_params)``
+    makes the max-norm bound at least as strict.
+    """
+    n = y_index.shape[0]
+    n_pos = int(np.count_nonzero(y_index))
+    g0 = problem.evaluate(theta0)[:problem.n_params]
+    ratio = max(min(n_pos, n - n_pos), 1) / n
+    return tol * ratio * float(np.linalg.norm(g0)) / np.sqrt(problem.n_params)
 
 
 # Integer labels spanning at most this many values are encoded by counting

@@ -37,17 +37,26 @@ class Monitor:
     callback : callable, optional
         ``callback(iteration, loss, coef, intercept)``; returning True stops
         the fit (the model keeps the current parameters).
+    observers : sequence of callables, optional
+        ``observer(iteration, theta)`` at every record (scikit-learn's
+        callback hooks); any True answer stops the fit.
     validation : object with ``evaluate(theta)``, optional
         A problem whose weights select the held-out rows: early stopping
         evaluates its loss at every record and stops after
         ``n_iter_no_change`` records without an improvement larger than
         ``tol``; :attr:`best` then holds the parameters of the best record.
+    n_iter_no_change : int, default=5
+        Records without an improvement of the held-out loss before early
+        stopping stops the fit.
+    tol : float, default=0
+        The improvement of the held-out loss that counts as one.
     """
 
     def __init__(self, total: int, split: Callable, *, verbose: int = 0,
                  callback: Callable | None = None, validation=None,
-                 n_iter_no_change: int = 5, tol: float = 0.0):
+                 n_iter_no_change: int = 5, tol: float = 0.0, observers=()):
         self.split = split
+        self.observers = tuple(observers)
         self.callback = callback
         self.validation = validation
         self.n_iter_no_change = n_iter_no_change
@@ -92,6 +101,8 @@ class Monitor:
             coef, intercept = self.split(theta)
             if self.callback(iteration, loss, coef, intercept):
                 stop = True
+        for observer in self.observers:
+            stop = bool(observer(iteration, theta)) or stop
         return stop
 
     def close(self) -> None:
