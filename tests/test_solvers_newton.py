@@ -160,3 +160,21 @@ def test_theta0_is_not_modified():
     for solver in SOLVER.values():
         solver(problem, theta0, max_iter=5, tol=1e-8)
     np.testing.assert_array_equal(theta0, before)
+
+
+def test_solver_race_prints_a_row_per_solver():
+    """scripts/solver_race.py runs (its numbers are timings: only their shape
+    is checked)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "solver_race.py"
+    spec = importlib.util.spec_from_file_location("solver_race", path)
+    race = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(race)
+    lines = []
+    rows = race.race(["newton-cg", "newton-cholesky"], 2000, 5, "float64", 1,
+                     via="problem", out=lines.append)
+    assert [r["solver"] for r in rows] == ["newton-cg", "newton-cholesky"]
+    assert all(r["gap_ours"] <= race.GAP and r["gap_sklearn"] <= race.GAP for r in rows)
+    assert all(r["ratio"] > 0 for r in rows) and len(lines) == 4
