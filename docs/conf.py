@@ -92,3 +92,23 @@ html_show_sourcelink = False
 # A stray warning from an example (a DeprecationWarning of a dependency) must
 # not turn into a build error that has nothing to do with our docs.
 warnings.filterwarnings("default")
+
+
+# --- every public name has a page ------------------------------------------------------
+def _check_api_lists_every_public_name(app) -> None:
+    """Warn (an error under -W) when ``fastlogreg.__all__`` has a name api.rst lacks."""
+    from pathlib import Path
+
+    from sphinx.util import logging
+
+    text = Path(app.srcdir, "api.rst").read_text(encoding="utf-8")
+    listed = {line.strip() for line in text.splitlines()}
+    for name in fastlogreg.__all__:
+        if name not in listed and f".. automodule:: fastlogreg.{name}" not in listed:
+            logging.getLogger(__name__).warning(
+                "fastlogreg.%s is public (fastlogreg.__all__) but docs/api.rst does not "
+                "list it", name)
+
+
+def setup(app):
+    app.connect("builder-inited", _check_api_lists_every_public_name)
