@@ -86,22 +86,77 @@ def test_fit_on_a_mapped_file_is_the_in_memory_fit(tmp_path, small_chunks, solve
         a = LogisticRegression(**kw).fit(Xm, y)
     with pytest.warns(ConvergenceWarning):
         b = LogisticRegression(**kw).fit(X, y)
-    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-12, atol=1e-14)
-    # gd's compiled epochs (in memory) fuse the update into an FMA that the
-    # per-epoch loop over a file does not: ulps apart, not bits
-    np.testing.assert_allclose(a.predict_proba(Xm), b.predict_proba(X), rtol=1e-12)
+    if solver == "gd" and n_classes == 2:
+        # binary gd in memory runs its epochs in compiled code (dense.gd_epochs),
+        # whose update rounds differently from the per-epoch loop that reads a
+        # file: tens of ulps after 20 epochs (docs/notes/promises.md); the file's
+        # fit is, bit for bit, that loop's (test_mapped_gd_is_the_per_epoch_loop)
+        np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(a.predict_proba(Xm), b.predict_proba(X), rtol=1e-13)
+    else:  # bit for bit
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+        np.testing.assert_array_equal(a.intercept_, b.intercept_)
+        np.testing.assert_array_equal(a.predict_proba(Xm), b.predict_proba(X))
     np.testing.assert_array_equal(np.asarray(Xm), before)  # the file is untouched
 
 
-def test_sgd_on_a_mapped_file_shuffles_within_chunks(tmp_path, small_chunks):
+def test_mapped_gd_is_the_per_epoch_loop(tmp_path, small_chunks):
+    """Binary gd on a file is, bit for bit, gd's per-epoch Python loop over the
+    same rows in memory (a Mapped source over an in-memory array takes it)."""
     from sklearn.datasets import make_classification
 
-    X, y = make_classification(6_000, 15, random_state=2)
-    model = LogisticRegression(solver="sgd", max_iter=20, random_state=0)
-    model.fit(_to_file(tmp_path, X), y)
-    reference = LogisticRegression().fit(X, y)
-    assert model.score(X, y) > reference.score(X, y) - 0.02
+    from fastlogreg import solvers
+    from fastlogreg.estimator import alpha_from_C
+
+    X, y = make_classification(6_000, 15, n_informative=6, random_state=1)
+    Xm = _to_file(tmp_path, X)
+    with pytest.warns(ConvergenceWarning):
+        model = LogisticRegression(solver="gd", learning_rate=0.5, max_iter=20,
+                                   tol=1e-12).fit(Xm, y)
+    yf, sw = y.astype(np.float64), np.ones(6_000)
+    problem = BinaryProblem(Mapped(X, yf, sw), yf, sw, alpha=alpha_from_C(1.0, 6_000.0))
+    assert not problem.has_compiled_gd
+    loop = solvers.gd(problem, np.zeros(16), learning_rate=0.5, max_iter=20, tol=1e-12)
+    np.testing.assert_array_equal(model.coef_.ravel(), loop.theta[:15])
+    np.testing.assert_array_equal(model.intercept_, loop.theta[15:])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sgd_on_a_mapped_file_shuffles_within_chunks(tmp_path, small_chunks, n_classes):
+    """An epoch over a file visits chunk after chunk, each chunk's rows in the
+    order the shuffle gives them, each chunk an epoch over its own rows and
+    weights: checked against the NumPy oracle run chunk by chunk, and shown to
+    differ from one epoch in the global order."""
+    from fastlogreg import reference
+
+    case = make_multinomial_case(5_000, 15, n_classes, weighted=True) if n_classes > 2 \
+        else make_case(5_000, 15, weighted=True)
+    Xm = _to_file(tmp_path, case.X)
+    problem = (MultinomialProblem(Xm, case.y, case.sample_weight, n_classes=n_classes,
+                                  alpha=0.01) if n_classes > 2 else
+               BinaryProblem(Xm, case.y, case.sample_weight, alpha=0.01))
+    assert isinstance(problem.data, Mapped)
+    order = np.random.default_rng(3).permutation(5_000)
+    theta = np.zeros(problem.n_params)
+    problem.minibatch_epoch(theta, order, 64, 0.1, np.empty(2))
+    W, b = problem.split(np.zeros(problem.n_params))
+    W, b = W.copy(), (b.copy() if n_classes > 2 else 0.0)
+    bounds = list(_mapping.row_chunks(5_000, 15 * case.X.itemsize))
+    assert len(bounds) > 3
+    for lo, hi in bounds:
+        mine = order[(order >= lo) & (order < hi)] - lo
+        W, b, _, _ = reference.minibatch_epoch(
+            case.X[lo:hi], case.y[lo:hi], W, b, mine, 64, 0.1, alpha=0.01,
+            sample_weight=case.sample_weight[lo:hi])
+    chunked = np.concatenate([np.ravel(W), np.atleast_1d(b)])
+    np.testing.assert_allclose(theta, chunked, rtol=1e-9, atol=1e-12)
+    W0, b0 = problem.split(np.zeros(problem.n_params))
+    W0, b0 = W0.copy(), (b0.copy() if n_classes > 2 else 0.0)
+    W1, b1, _, _ = reference.minibatch_epoch(case.X, case.y, W0, b0, order, 64, 0.1,
+                                             alpha=0.01, sample_weight=case.sample_weight)
+    whole = np.concatenate([np.ravel(W1), np.atleast_1d(b1)])
+    assert np.abs(whole - theta).max() > 1e-6  # not the global order's epoch
 
 
 def test_copy_on_write_maps_are_read_whole(tmp_path, small_chunks):
@@ -246,12 +301,43 @@ def test_sparse_fit_is_the_dense_fit(solver, n_classes, dtype, index_dtype):
         warnings.simplefilter("ignore", ConvergenceWarning)  # 30 iterations of each
         a = LogisticRegression(**kw).fit(Xs, y, sample_weight=weight)
         b = LogisticRegression(**kw).fit(X, y, sample_weight=weight)
-    assert Xs.indices.dtype == index_dtype and Xs.data.dtype == dtype  # read in place
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-9, atol=1e-12)
     for method in ("decision_function", "predict_proba"):  # logits of order 1
         np.testing.assert_allclose(getattr(a, method)(Xs), getattr(b, method)(X),
                                    rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize(("dtype", "index_dtype"), [(np.float32, np.int64),
+                                                    (np.float64, np.int32)])
+def test_canonical_csr_is_read_in_place(dtype, index_dtype):
+    """A fit and a prediction allocate far less than X's data or indices: any
+    conversion (float32 to float64, int64 indices to int32, a copy) would
+    allocate at least one of them whole."""
+    import tracemalloc
+
+    sp = pytest.importorskip("scipy.sparse")
+    Xs = sp.random(4_000, 500, density=0.25, format="csr", random_state=0, dtype=dtype)
+    Xs.indices = Xs.indices.astype(index_dtype)
+    Xs.indptr = Xs.indptr.astype(index_dtype)
+    assert Xs.has_canonical_format
+    y = np.arange(4_000) % 3
+    with warnings.catch_warnings():  # compile (or load) the passes outside the trace
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        LogisticRegression(max_iter=1).fit(Xs, y).decision_function(Xs)
+    smallest = min(Xs.data.nbytes, Xs.indices.nbytes)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = LogisticRegression(max_iter=5).fit(Xs, y)
+        model.decision_function(Xs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # the logits (4000 x 3 float64, 96 kB), per-row vectors and the passes'
+    # block partials (a few hundred kB) are allowed
+    assert peak < smallest / 2, (peak, smallest)
 
 
 def test_other_sparse_formats_are_converted_to_csr():
@@ -267,7 +353,9 @@ def test_other_sparse_formats_are_converted_to_csr():
 def test_sparse_input_is_not_modified():
     _, Xs, y = _sparse_data(3, np.float32, np.int32)
     before = [a.copy() for a in (Xs.data, Xs.indices, Xs.indptr)]
-    LogisticRegression(solver="sgd", max_iter=3, random_state=0).fit(Xs, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 3 epochs
+        LogisticRegression(solver="sgd", max_iter=3, random_state=0).fit(Xs, y)
     for a, b in zip((Xs.data, Xs.indices, Xs.indptr), before, strict=True):
         np.testing.assert_array_equal(a, b)
 
