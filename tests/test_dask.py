@@ -10,6 +10,7 @@ import threading
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 
 from fastlogreg import LogisticRegression
 
@@ -43,10 +44,14 @@ def test_distributed_fit_is_the_in_memory_fit(client, solver, n_classes):
     Xd, yd = _chunked(X, y)
     kw = dict(solver=solver, tol=1e-6, max_iter=300 if solver == "lbfgs" else 60)
     warn = solver != "lbfgs"  # gd and nesterov stop at max_iter here
-    with pytest.warns(Warning) if warn else _quiet():
+    # exactly one ConvergenceWarning each (any other warning fails: filterwarnings=error)
+    with pytest.warns(ConvergenceWarning) if warn else _quiet() as record:
         remote = LogisticRegression(**kw).fit(Xd, yd)
-    with pytest.warns(Warning) if warn else _quiet():
+    with pytest.warns(ConvergenceWarning) if warn else _quiet() as record_local:
         local = LogisticRegression(**kw).fit(X, y)
+    if warn:
+        assert [w.category for w in record] == [ConvergenceWarning]
+        assert [w.category for w in record_local] == [ConvergenceWarning]
     np.testing.assert_allclose(remote.coef_, local.coef_, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(remote.intercept_, local.intercept_, rtol=1e-8, atol=1e-10)
     np.testing.assert_array_equal(remote.classes_, local.classes_)
@@ -163,3 +168,27 @@ def test_missing_dask_is_named_with_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(ImportError, match=r"pip install 'fastlogreg\[dask\]'"):
         dask_arrays.import_dask()
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+def test_the_step_estimate_pulls_at_most_4096_rows_to_the_client(client, monkeypatch,
+                                                                 solver):
+    """Stated in docs/notes/promises.md: for the Lipschitz step estimate, gd,
+    nesterov and sgd (learning_rate="auto") bring min(n, 4096) evenly spaced
+    rows of X to the client, once per fit; nothing else comes back but sums."""
+    from fastlogreg.sources.dask_arrays import DaskArrays
+
+    pulled = []
+    real = DaskArrays.sample_rows
+
+    def counting(self, rows):  # the real method, counted
+        Xs, s = real(self, rows)
+        pulled.append(Xs.shape)
+        return Xs, s
+
+    monkeypatch.setattr(DaskArrays, "sample_rows", counting)
+    X, y = _data(2, n=10_000)
+    Xd, yd = _chunked(X, y)
+    with pytest.warns(ConvergenceWarning):
+        LogisticRegression(solver=solver, max_iter=3, tol=0.0).fit(Xd, yd)
+    assert pulled == [(min(X.shape[0], 4096), X.shape[1])]
