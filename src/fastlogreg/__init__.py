@@ -23,6 +23,8 @@ from .solvers import DivergenceWarning  # noqa: E402
 # functional `fit` stay quick.
 _LAZY = {
     "LogisticRegression": ".estimator",
+    "LogisticRegressionCV": ".cv",
+    "logistic_regression_path": ".cv",
     "load_model": ".persistence",
     "save_model": ".persistence",
 }
@@ -42,8 +44,10 @@ __all__ = [
     "DivergenceWarning",
     "FitResult",
     "LogisticRegression",
+    "LogisticRegressionCV",
     "fit",
     "load_model",
+    "logistic_regression_path",
     "plot_history",
     "reference",
     "save_model",

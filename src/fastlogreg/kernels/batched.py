@@ -39,8 +39,12 @@ from numba import njit, prange
 from ._math import DENSE_JIT as JIT
 from ._math import exp_nonpos, log1p_unit
 
-__all__ = ["MAX_TASKS", "binary_sums", "block_rows", "finish", "model_sums",
+__all__ = ["LOSS_CAP", "MAX_TASKS", "binary_sums", "block_rows", "finish", "model_sums",
            "multinomial_sums", "task_rows"]
+
+# The largest per-row log-loss of a scoring pass: scikit-learn's log_loss clips
+# probabilities to [eps, 1 - eps] (tests/test_cv.py compares scores).
+LOSS_CAP = -float(np.log(np.finfo(np.float64).eps))
 
 # Tasks (units of the fixed-order reduction) per pass: enough to keep any
 # thread count busy, few enough that the partials stay small.
@@ -70,7 +74,7 @@ def task_rows(n_samples, n_features, itemsize):
 
 
 @njit(inline="always", **JIT)
-def _binary_residuals(z, y, s, acc, d):
+def _binary_residuals(z, y, s, acc, d, cap):
     """Logits ``z`` -> weighted residuals ``s (sigmoid(z) - y)`` in place; add the
     intercept gradient, loss, hits, weight and finiteness probe to ``acc[d:]``.
 
@@ -98,7 +102,7 @@ def _binary_residuals(z, y, s, acc, d):
         wsum += sk
         probe += 0.0 * zk
         lin = (1.0 - yk) * zk if zk > 0.0 else -yk * zk
-        loss += sk * (log1p_unit(e) + lin)
+        loss += sk * min(log1p_unit(e) + lin, cap)
     acc[d] += gb
     acc[d + 1] += loss
     acc[d + 2] += hits
@@ -107,7 +111,7 @@ def _binary_residuals(z, y, s, acc, d):
 
 
 @njit(**JIT)
-def _softmax_residuals(Z, y, sw, acc, base):
+def _softmax_residuals(Z, y, sw, acc, base, cap):
     """Class-major logits ``Z`` (K, m) -> residuals ``s (softmax(z) - onehot(y))``
     in place; add the intercept gradients, loss, hits and weight to
     ``acc[base:]``. The single-model softmax block's arithmetic (shift by the
@@ -137,7 +141,7 @@ def _softmax_residuals(Z, y, sw, acc, base):
             tot[t] += e
     loss = 0.0
     for t in range(m):  # libm's log: one call a row
-        loss += sw[t] * (log(tot[t]) + mx[t] - zy[t])
+        loss += sw[t] * min(log(tot[t]) + mx[t] - zy[t], cap)
     hits = 0.0
     wsum = 0.0
     for t in range(m):
@@ -273,7 +277,7 @@ def _gradient_block(X, lo, hi, R, acc, K):
 
 
 @njit(**JIT)
-def _task(X, y, SW, fold_of, W, b, K, need_grad, lo, hi, acc):
+def _task(X, y, SW, fold_of, W, b, K, need_grad, cap, lo, hi, acc):
     """Sums of rows ``lo:hi`` into ``acc`` (M, E), block by block.
 
     ``K == 0`` marks the binary model (one row of W per model).
@@ -290,13 +294,13 @@ def _task(X, y, SW, fold_of, W, b, K, need_grad, lo, hi, acc):
         yb = y[start:stop]
         if K == 0:
             for p in range(P):
-                _binary_residuals(Z[p], yb, SW[fold_of[p], start:stop], acc[p], d)
+                _binary_residuals(Z[p], yb, SW[fold_of[p], start:stop], acc[p], d, cap)
             if need_grad:
                 _gradient_block(X, start, stop, Z, acc, 1)
         else:
             for q in range(P // K):
                 _softmax_residuals(Z[q * K:(q + 1) * K], yb, SW[fold_of[q], start:stop],
-                                   acc[q], K * d)
+                                   acc[q], K * d, cap)
             if need_grad:
                 _gradient_block(X, start, stop, Z, acc, K)
         start = stop
@@ -312,27 +316,32 @@ def _reduce(partials, total):
 
 
 @njit(**JIT)
-def _pass_serial(X, y, SW, fold_of, W, b, K, need_grad, total):
+def _pass_serial(X, y, SW, fold_of, W, b, K, need_grad, cap, total):
     n, d = X.shape
     rows = task_rows(n, d, X.itemsize)
     n_tasks = (n + rows - 1) // rows
     partials = np.zeros((n_tasks, total.shape[0], total.shape[1]))
     for k in range(n_tasks):
-        _task(X, y, SW, fold_of, W, b, K, need_grad, k * rows, min(n, (k + 1) * rows),
-              partials[k])
+        _task(X, y, SW, fold_of, W, b, K, need_grad, cap, k * rows,
+              min(n, (k + 1) * rows), partials[k])
     _reduce(partials, total)
 
 
 @njit(parallel=True, **JIT)
-def _pass_parallel(X, y, SW, fold_of, W, b, K, need_grad, total):
+def _pass_parallel(X, y, SW, fold_of, W, b, K, need_grad, cap, total):
     n, d = X.shape
     rows = task_rows(n, d, X.itemsize)
     n_tasks = (n + rows - 1) // rows
     partials = np.zeros((n_tasks, total.shape[0], total.shape[1]))
     for k in prange(n_tasks):
-        _task(X, y, SW, fold_of, W, b, K, need_grad, k * rows, min(n, (k + 1) * rows),
-              partials[k])
+        _task(X, y, SW, fold_of, W, b, K, need_grad, cap, k * rows,
+              min(n, (k + 1) * rows), partials[k])
     _reduce(partials, total)
+
+
+def _cap(need_grad):
+    """Per-row loss cap: none for training, ``-log(eps)`` for scoring."""
+    return np.inf if need_grad else LOSS_CAP
 
 
 def binary_sums(X, y, SW, fold_of, W, b, parallel, need_grad, total):
@@ -348,12 +357,15 @@ def binary_sums(X, y, SW, fold_of, W, b, parallel, need_grad, total):
     parallel : bool
         Run the tasks on Numba's threads (same bits either way).
     need_grad : bool
-        False skips the gradient sweep (loss, hits and weight only: scoring).
+        False skips the gradient sweep (loss, hits and weight only: scoring)
+        and caps each row's loss at ``-log(eps)`` as
+        :func:`sklearn.metrics.log_loss` does by clipping probabilities to
+        ``[eps, 1 - eps]``, so that held-out log-losses match scikit-learn's.
     total : (M, d + 5) float64
         Receives, per model, :func:`.dense.add_partials`' sums.
     """
     run = _pass_parallel if parallel else _pass_serial
-    run(X, y, SW, fold_of, W, b, 0, bool(need_grad), total)
+    run(X, y, SW, fold_of, W, b, 0, bool(need_grad), _cap(need_grad), total)
 
 
 def multinomial_sums(X, y, SW, fold_of, W, b, n_classes, parallel, need_grad, total):
@@ -365,7 +377,7 @@ def multinomial_sums(X, y, SW, fold_of, W, b, n_classes, parallel, need_grad, to
     arguments as in :func:`binary_sums`.
     """
     run = _pass_parallel if parallel else _pass_serial
-    run(X, y, SW, fold_of, W, b, int(n_classes), bool(need_grad), total)
+    run(X, y, SW, fold_of, W, b, int(n_classes), bool(need_grad), _cap(need_grad), total)
 
 
 def model_sums(X, y, SW, fold_of, W, b, parallel, need_grad, total=None):
