@@ -61,29 +61,19 @@ def draw_rows(rng_state, n, rows):
     golden = np.uint64(0x9E3779B97F4A7C15)
     m1 = np.uint64(0xBF58476D1CE4E5B9)
     m2 = np.uint64(0x94D049BB133111EB)
+    nn = np.uint64(n)
+    small = n < (1 << 32)
     for t in range(rows.shape[0]):
         s = s + golden
         z = s
         z = (z ^ (z >> np.uint64(30))) * m1
         z = (z ^ (z >> np.uint64(27))) * m2
         z = z ^ (z >> np.uint64(31))
-        u = np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)  # [0, 1)
-        rows[t] = min(np.int64(u * n), n - 1)
+        if small:  # Lemire's multiply-shift: the top 32 bits scaled to [0, n)
+            rows[t] = np.int64(((z >> np.uint64(32)) * nn) >> np.uint64(32))
+        else:
+            rows[t] = np.int64(z % nn)
     rng_state[0] = s
-
-
-@njit(inline="always", **JIT)
-def _gradient(z, yi, si, g):
-    """``g = s_i dl/dz`` at logits ``z`` (overwritten for softmax)."""
-    K = z.shape[0]
-    if K == 1:
-        p, _ = sigmoid_and_loss(z[0], yi)
-        g[0] = si * (p - yi)
-    else:
-        _softmax_inplace(z, int(yi))
-        for k in range(K):
-            g[k] = si * z[k]
-        g[int(yi)] -= si
 
 
 @njit(inline="always", **JIT)
@@ -115,12 +105,14 @@ def _check(W, b, prev, tol):
 
 
 @njit(inline="always", **JIT)
-def _intercept_step(b, sum_grad_b, delta, step, inv_m, decay, saga):
-    for k in range(b.shape[0]):
-        sum_grad_b[k] += delta[k]
-        b[k] -= step * decay * sum_grad_b[k] * inv_m
-        if saga:
-            b[k] -= step * (1.0 - inv_m) * delta[k]
+def _hint_row_state(y, sw, memory, seen, r, K):
+    """Prefetch row ``r``'s label, weight, memory and seen flag: random rows
+    miss the cache in these arrays too (with the row of X, half of a dense
+    step's time at 200,000 x 50 without hints)."""
+    hint_l1(y, r, r + 1)
+    hint_l1(sw, r, r + 1)
+    hint_l1(memory, r * K, r * K + K)
+    hint_l1(seen, r, r + 1)
 
 
 @njit(**JIT)
@@ -157,11 +149,21 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
             z[k] = acc
         for t in range(n):
             i = rows[t]
-            if prefetch and t + _AHEAD < n:
-                r = rows[t + _AHEAD] * d
-                hint_l1(X, r, r + d)  # flat positions of a C-ordered row
+            if t + _AHEAD < n:
+                r = rows[t + _AHEAD]
+                _hint_row_state(y, sw, memory, seen, r, K)
+                if prefetch:
+                    hint_l1(X, r * d, r * d + d)  # flat positions of a C-ordered row
             yi = y[i]
-            _gradient(z, yi, sw[i], g)
+            si = sw[i]
+            if K == 1:  # g = s_i dl/dz
+                p1, _ = sigmoid_and_loss(z[0], yi)
+                g[0] = si * (p1 - yi)
+            else:
+                _softmax_inplace(z, int(yi))
+                for k in range(K):
+                    g[k] = si * z[k]
+                g[int(yi)] -= si
             if not seen[i]:
                 seen[i] = 1
                 num_seen += 1
@@ -170,7 +172,11 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
                 delta[k] = g[k] - memory[i, k]
                 memory[i, k] = g[k]
             if fit_intercept:
-                _intercept_step(b, sum_grad_b, delta, step, inv_m, 1.0, saga)
+                for k in range(K):
+                    sum_grad_b[k] += delta[k]
+                    b[k] -= step * sum_grad_b[k] * inv_m
+                    if saga:
+                        b[k] -= step * (1.0 - inv_m) * delta[k]
             # the next row's logits come from the new weights, in the same sweep
             # (at the epoch's last row it reads a row it then discards)
             nxt = rows[t + 1] if t + 1 < n else i
@@ -209,54 +215,51 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
     return ran, status
 
 
-@njit(inline="always", **JIT)
-def _catch_up(W, j, sum_grad, cum, cum_prox, seen_at, h, upto, prox, l1):
-    """Apply feature ``j``'s pending steps ``h .. upto-1`` (unscaled weights).
-
-    Without L1 they add up to one step along the (unchanged) ``G[:, j]``.
-    With L1, gradient steps and soft-thresholds commute into one of each when
-    every single step's gradient move is no larger than its threshold,
-    ``|G| / m_s <= l1`` for all pending ``s``; ``m_s`` never decreases, so
-    ``|G| <= l1 m_h`` decides (scikit-learn tests the summed steps instead,
-    which is not exact while ``m`` still grows). Otherwise the steps are
-    replayed one by one, in order.
-    """
-    # One exit, no early return: inlined into the row loop, an early return
-    # made each CSR step 5x slower (asv_bench/benchmarks/bench_sag.py).
-    if h < upto:
-        K = W.shape[0]
-        base = cum[h - 1] if h > 0 else 0.0
-        cs = cum[upto - 1] - base
-        if not prox:
-            for k in range(K):
-                W[k, j] -= cs * sum_grad[k, j]
-        else:
-            base_p = cum_prox[h - 1] if h > 0 else 0.0
-            ps = cum_prox[upto - 1] - base_p
-            bound = l1 * seen_at[h]
-            for k in range(K):
-                gk = sum_grad[k, j]
-                if abs(gk) <= bound:
-                    W[k, j] = _soft(W[k, j] - cs * gk, ps)
-                else:
-                    v = W[k, j]
-                    last = base
-                    last_p = base_p
-                    for s in range(h, upto):
-                        v = _soft(v - (cum[s] - last) * gk, cum_prox[s] - last_p)
-                        last = cum[s]
-                        last_p = cum_prox[s]
-                    W[k, j] = v
+@njit(**JIT)
+def _replay(v, gk, cum, cum_prox, h, upto, last, last_p):
+    """Steps ``h .. upto-1`` of one weight one by one: gradient step, then
+    soft-threshold (the rare case where they do not commute)."""
+    for s in range(h, upto):
+        v = _soft(v - (cum[s] - last) * gk, cum_prox[s] - last_p)
+        last = cum[s]
+        last_p = cum_prox[s]
+    return v
 
 
-@njit(inline="always", **JIT)
+# The catch-up of a feature (its pending steps h .. upto-1 applied to the
+# unscaled weights) is written out twice, in csr_epochs' row loop and in
+# _flush, rather than called: an inlined helper taking the arrays made Numba
+# keep reference-count updates (atomic) in the row loop, 5x a CSR step's time
+# (asv_bench/benchmarks/bench_sag.py). Without L1 the pending steps add up to
+# one step along the feature's unchanged G. With L1, gradient steps and
+# soft-thresholds commute into one of each when every single gradient move is
+# no larger than its threshold, |G| / m_s <= l1 for each pending s; m_s never
+# decreases, so |G| <= l1 m_h decides (scikit-learn tests the summed steps,
+# which is not exact while m still grows). Otherwise _replay replays them.
+
+
+@njit(**JIT)
 def _flush(W, wscale, sum_grad, cum, cum_prox, seen_at, hist, upto, prox, l1):
     """Bring every feature up to step ``upto`` and fold ``wscale`` into ``W``
     (scikit-learn's ``scale_weights``); the lazy sums restart after ``upto``."""
     K, d = W.shape
     n = cum.shape[0]
     for j in range(d):
-        _catch_up(W, j, sum_grad, cum, cum_prox, seen_at, hist[j], upto, prox, l1)
+        h = hist[j]
+        if h < upto:
+            base = cum[h - 1] if h > 0 else 0.0
+            base_p = cum_prox[h - 1] if h > 0 else 0.0
+            cs = cum[upto - 1] - base
+            ps = cum_prox[upto - 1] - base_p
+            bound = l1 * seen_at[h]
+            for k in range(K):
+                gk = sum_grad[k, j]
+                if not prox:
+                    W[k, j] -= cs * gk
+                elif abs(gk) <= bound:
+                    W[k, j] = _soft(W[k, j] - cs * gk, ps)
+                else:
+                    W[k, j] = _replay(W[k, j], gk, cum, cum_prox, h, upto, base, base_p)
         for k in range(K):
             W[k, j] *= wscale
         hist[j] = upto % n
@@ -296,24 +299,53 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
         draw_rows(rng_state, n, rows)
         for t in range(n):
             i = rows[t]
+            if t + _AHEAD < n:
+                r = rows[t + _AHEAD]
+                _hint_row_state(y, sw, memory, seen, r, K)
+                hint_l1(indptr, r, r + 2)
+                if t + _AHEAD // 2 < n:  # its indptr was hinted _AHEAD / 2 rows ago
+                    r = rows[t + _AHEAD // 2]
+                    hint_l1(indices, indptr[r], indptr[r + 1])
+                    hint_l1(data, indptr[r], indptr[r + 1])
             lo = indptr[i]
             hi = indptr[i + 1]
             if not seen[i]:
                 seen[i] = 1
                 num_seen += 1
             seen_at[t] = num_seen
-            if t > 0:
-                for p in range(lo, hi):
-                    j = indices[p]
-                    _catch_up(W, j, sum_grad, cum, cum_prox, seen_at, hist[j], t, prox, l1)
-                    hist[j] = t
+            for p in range(lo, hi):  # catch-up (see above _flush)
+                j = indices[p]
+                h = hist[j]
+                if h < t:
+                    base = cum[h - 1] if h > 0 else 0.0
+                    base_p = cum_prox[h - 1] if h > 0 else 0.0
+                    cs = cum[t - 1] - base
+                    ps = cum_prox[t - 1] - base_p
+                    bound = l1 * seen_at[h]
+                    for k in range(K):
+                        gk = sum_grad[k, j]
+                        if not prox:
+                            W[k, j] -= cs * gk
+                        elif abs(gk) <= bound:
+                            W[k, j] = _soft(W[k, j] - cs * gk, ps)
+                        else:
+                            W[k, j] = _replay(W[k, j], gk, cum, cum_prox, h, t, base, base_p)
+                hist[j] = t
             for k in range(K):
                 acc = 0.0
                 for p in range(lo, hi):
                     acc += W[k, indices[p]] * data[p]
                 z[k] = wscale * acc + b[k]
             yi = y[i]
-            _gradient(z, yi, sw[i], g)
+            si = sw[i]
+            if K == 1:  # g = s_i dl/dz
+                p1, _ = sigmoid_and_loss(z[0], yi)
+                g[0] = si * (p1 - yi)
+            else:
+                _softmax_inplace(z, int(yi))
+                for k in range(K):
+                    g[k] = si * z[k]
+                g[int(yi)] -= si
             wscale *= c
             inv_m = 1.0 / num_seen
             for k in range(K):
@@ -329,7 +361,11 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
                         W[k, j] -= dv * corr
                     sum_grad[k, j] += dv
             if fit_intercept:
-                _intercept_step(b, sum_grad_b, delta, step, inv_m, intercept_decay, saga)
+                for k in range(K):
+                    sum_grad_b[k] += delta[k]
+                    b[k] -= step * intercept_decay * sum_grad_b[k] * inv_m
+                    if saga:
+                        b[k] -= step * (1.0 - inv_m) * delta[k]
             before = cum[t - 1] if t > 0 else 0.0
             before_p = cum_prox[t - 1] if t > 0 else 0.0
             cum[t] = before + step / (wscale * num_seen)
