@@ -28,6 +28,7 @@ __all__ = [
     "RTOL",
     "Case",
     "Comparison",
+    "checked_max_rel_error",
     "make_case",
     "make_multinomial_case",
     "make_sparse_case",
@@ -37,7 +38,11 @@ __all__ = [
 # Agreement required between kernel and oracle. The kernels read float32 data
 # exactly and accumulate in float64, and the oracle promotes float32 to
 # float64, so both compute the same float64 sums in different orders; the
-# differences are a few ulps of the largest term, for both dtypes.
+# differences are a few ulps of the largest term, for both dtypes. The check
+# is norm-wise, not element-wise (see max_rel_error): an output's error is
+# max|fast - oracle| over max|oracle| of that output (of each column of a 2-D
+# one), so an entry much smaller than its output's largest may differ from the
+# oracle by far more than RTOL relative to itself.
 RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-10}
 
 
@@ -409,6 +414,20 @@ MAKERS: dict[str, Callable[..., Case]] = {
     "sparse_multinomial": lambda n, d, density=0.3, **kw: make_sparse_case(
         n, d, density, n_classes=kw.pop("n_classes", 3), **kw),
 }
+
+
+def checked_max_rel_error(comparison: Comparison, case: Case) -> float:
+    """:func:`max_rel_error` of ``comparison`` on ``case``, raising an
+    ``AssertionError`` when it exceeds ``RTOL`` for the case's dtype: asv's
+    ``track_max_error`` benchmarks return it, so a kernel that leaves the
+    oracle's tolerance fails its benchmark instead of recording a number."""
+    err = max_rel_error(comparison.fast(case), comparison.oracle(case))
+    limit = RTOL[np.dtype(case.X.dtype)]
+    if not err <= limit:
+        raise AssertionError(f"{comparison.name}: relative error {err:.3g} exceeds the "
+                             f"oracle tolerance {limit:g} ({case.X.dtype}, shape "
+                             f"{case.X.shape})")
+    return err
 
 
 def max_rel_error(fast: dict[str, np.ndarray], oracle: dict[str, np.ndarray]) -> float:
