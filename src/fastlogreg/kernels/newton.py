@@ -425,9 +425,12 @@ def csr_multinomial_hessp(data, indices, indptr, sw, W, b, V, c, parallel, total
 # triangle is copied at the end.
 
 TILE = 4
-# Rows of a Hessian block: T and A (2 x dp x m x 8 bytes) stay in L2 and one
-# tile's 8 rows of m in L1.
-HESSIAN_BLOCK_BYTES = 128 * 1024
+# Rows of a Hessian block: T and A (2 x dp x m x 8 bytes) stay in a core's
+# L2 and one tile's 8 rows of m in L1. Each tile ends in 16 horizontal sums, so
+# longer rows of T pay: 200,000 x 100 serial, 128 KiB (78 rows) 8 GFMA/s,
+# 512 KiB (315 rows) 13-15, 1 MiB 13, 2 MiB (out of L2) 3; busy machine, one
+# process per size (HESSIAN_BLOCK_BYTES patched before the first compile).
+HESSIAN_BLOCK_BYTES = 512 * 1024
 # Groups of blocks, each summed into its own matrix: at most this many, and
 # at most HESSIAN_GROUP_DOUBLES doubles of group matrices in all.
 MAX_GROUPS = 32
