@@ -1,12 +1,14 @@
 """Shared test configuration: deterministic hypothesis, cached problems."""
 
 import functools
+import os
 import subprocess
 import sys
 import textwrap
 
 import numpy as np
 from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from fastlogreg.comparisons import make_case
 
@@ -19,7 +21,17 @@ settings.register_profile(
     max_examples=60,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.load_profile("fastlogreg")
+# HYPOTHESIS_PROFILE=nightly (a slow, scheduled run) explores new examples on
+# every run: random seeds, 20 times the examples, and a database so that a
+# failure found once is replayed first next time.
+settings.register_profile(
+    "nightly",
+    parent=settings.get_profile("fastlogreg"),
+    derandomize=False,
+    max_examples=1200,
+    database=DirectoryBasedExampleDatabase(".hypothesis/examples"),
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fastlogreg"))
 
 
 @functools.lru_cache(maxsize=4)
