@@ -23,6 +23,7 @@ from fastlogreg.comparisons import (
     max_rel_error,
 )
 from fastlogreg.kernels import _math, dense
+from fastlogreg.kernels import layout as kernel_layout
 
 N_SAMPLES = [1, 2, 7, 1000, 100003]
 N_FEATURES = [1, 3, 10, 257]
@@ -210,25 +211,56 @@ def test_bitwise_across_threads(dtype, layout, restore_threads):
         np.testing.assert_array_equal(runs[0][0][key], serial[key])
     for key in runs[0][1]:
         np.testing.assert_array_equal(runs[0][1][key], runs[1][1][key])
-    assert dense._n_blocks_of(case.X) > 2  # several blocks, or the test shows nothing
+    # several blocks, or the test shows nothing
+    assert kernel_layout.block_count(case.X.shape[0], dense.pass_block_rows(case.X)) > 2
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("order", LAYOUTS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
-def test_n_blocks_counts_blocks_of_block_rows(dtype, layout):
-    """kernels/multinomial.py cuts X by block_rows and sizes its partials by
-    n_blocks: the two must agree whatever the layout (the dense passes' own
-    F blocks are larger)."""
-    for n, d in [(1, 1), (1000, 10), (100003, 10), (5000, 257)]:
-        X = np.zeros((n, d), dtype=dtype, order=layout)
-        rows = dense.block_rows(d, X.itemsize)
-        assert dense.n_blocks(X) == -(-n // rows)
+def test_one_function_sizes_every_dense_block(dtype, order):
+    """layout.block_rows sizes the binary pass's blocks (larger for F order)
+    and the C-sized ones that multinomial.py and newton.py cut X by
+    (dense.n_blocks counts those, whatever the layout); the sizes depend on
+    the bytes of a row only and stay within their bounds."""
+    for n, d in [(1, 1), (1000, 10), (100003, 10), (5000, 257), (10, 100000)]:
+        X = np.zeros((n, d), dtype=dtype, order=order)
+        c_rows = kernel_layout.block_rows(d, X.itemsize)
+        f_rows = kernel_layout.block_rows(d, X.itemsize, True)
+        assert kernel_layout.MIN_BLOCK_ROWS <= c_rows <= f_rows <= kernel_layout.MAX_BLOCK_ROWS
+        is_f = order == "F" and d > 1  # a single column is C- and F-contiguous
+        assert dense.pass_block_rows(X) == (f_rows if is_f else c_rows)
+        assert dense.n_blocks(X) == kernel_layout.block_count(n, c_rows) == -(-n // c_rows)
+
+
+def test_partial_row_layout_names_the_columns_of_a_pass():
+    """The widths and named offsets of kernels/layout.py are those of a pass:
+    the loss of loss_grad's out sits at n_params + LOSS, its accuracy at
+    n_params + HITS, and add_partials' weight column sums the weights."""
+    case = cached_case(1000, 10, weighted=True, alpha=0.1)
+    d = 10
+    assert kernel_layout.binary_width(d) == d + 5
+    assert kernel_layout.multinomial_width(3, d) == 3 * d + 3 + 3
+    out = COMPARISONS["loss_grad"].fast(case)
+    J, acc = ref.evaluate(case.X, case.y, case.w, case.b, alpha=case.alpha,
+                          sample_weight=case.sample_weight)
+    total = np.zeros(kernel_layout.binary_width(d))
+    dense.add_partials(case.X, case.y, case.sample_weight, case.w, case.b, False, total,
+                       True)
+    raw = np.empty(d + 3)
+    dense.loss_grad(case.X, case.y, case.sample_weight, case.w, case.b, case.alpha, False,
+                    raw)
+    np.testing.assert_allclose(raw[d + 1 + kernel_layout.LOSS], J, rtol=1e-12)
+    np.testing.assert_allclose(raw[d + 1 + kernel_layout.HITS], acc, rtol=1e-12)
+    np.testing.assert_allclose(total[d + 1 + kernel_layout.WEIGHT], case.sample_weight.sum(),
+                               rtol=1e-12)
+    assert total[d + 1 + kernel_layout.PROBE] == 0.0
+    np.testing.assert_array_equal(out["loss"], raw[d + 1 + kernel_layout.LOSS])
 
 
 @pytest.mark.parametrize("name", list(COMPARISONS))
 def test_kernels_never_write_their_inputs(name):
     kind = COMPARISONS[name].kind
-    layout = {} if kind.startswith("sparse") else {"layout": "F"}
+    layout = {} if "sparse" in kind else {"layout": "F"}  # CSR cases have no layout
     case = MAKERS[kind](300, 7, dtype=np.float32, weighted=True, alpha=0.1, **layout)
 
     def arrays(c):
@@ -357,6 +389,21 @@ else:
     dense.gd_epochs(X, y, s, w, np.zeros(1), 0.1, 0.0, True, {par}, 0, 5, 2, g,
                     np.zeros((10, 3)))
 """
+
+
+def test_prefetch_off_needs_a_cache_of_its_own():
+    """FASTLOGREG_PREFETCH=0 compiles kernels Numba's cache cannot tell from
+    the hinted ones: without its own NUMBA_CACHE_DIR the import refuses."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["FASTLOGREG_PREFETCH"] = "0"
+    done = subprocess.run([sys.executable, "-c", "import fastlogreg.kernels"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "NUMBA_CACHE_DIR" in done.stderr
+    env["FASTLOGREG_PREFETCH"] = "1"
+    code = "from fastlogreg.kernels import _prefetch; print(_prefetch.PREFETCH)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "True"
 
 
 def test_importing_the_kernels_starts_the_threading_layer():

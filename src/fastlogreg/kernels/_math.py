@@ -8,15 +8,15 @@ One ``exp`` and one ``log1p`` per sample serve the probability, the loss and
 Two forms of the same helpers live here:
 
 - :func:`sigmoid_and_loss` calls libm's ``exp`` and ``log1p``. PyPI's llvmlite
-  has no SVML, so a loop over these calls is not vectorised (7.6 ns per
-  ``exp`` on the README's 2-core AMD EPYC).
+  has no SVML, so a loop over these calls is not vectorised; it serves
+  kernels that work one row at a time anyway (``sag.py``).
 - :func:`exp_nonpos` and :func:`log1p_unit` are the same functions written as
   plain arithmetic on their restricted domains (a Cody-Waite reduction and a
   degree-13 Taylor polynomial for ``exp``, an ``atanh`` series for ``log1p``),
-  so that LLVM vectorises a loop over rows that calls them (0.9 ns per
-  ``exp``, AVX-512). They are within 1 ulp (``exp``) and 2 ulp (``log1p``) of
-  libm; ``tests/test_kernels_dense.py::test_vector_exp_log1p_match_libm``
-  checks that on a dense sample of the whole domain, subnormals and inf/nan.
+  so that LLVM vectorises a loop over rows that calls them. They are within
+  1 ulp (``exp``) and 2 ulp (``log1p``) of libm;
+  ``tests/test_kernels_dense.py::test_vector_exp_log1p_match_libm`` checks
+  that on a dense sample of the whole domain, subnormals and inf/nan.
 
 The kernels are compiled with ``reassoc``, which lets LLVM regroup ordinary
 additions: ``(x - k ln2_hi) - k ln2_lo`` would be folded back into one
@@ -39,9 +39,9 @@ FASTMATH = {"reassoc", "contract", "nsz"}
 JIT = {"cache": True, "nogil": True, "fastmath": FASTMATH}
 # The dense kernels also take NumPy's error model: with Python's, every
 # float division carries a test and a ZeroDivisionError exit, and that branch
-# alone keeps LLVM from vectorising the per-row sigmoid (9 ns a row instead of
-# 1 ns). A division by zero gives inf/nan instead, which the kernels' callers
-# cannot produce (the weights' sum is validated positive; 1 + e >= 1).
+# alone keeps LLVM from vectorising the per-row sigmoid. A division by zero
+# gives inf/nan instead, which the kernels' callers cannot produce (the
+# weights' sum is validated positive; 1 + e >= 1).
 DENSE_JIT = {**JIT, "error_model": "numpy"}
 
 

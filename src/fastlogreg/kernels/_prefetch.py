@@ -11,7 +11,20 @@ one hint serves a 1-D array, a C-ordered block of rows (row ``r``, column
 ``j`` at ``r * d + j``) or an F-ordered one alike. Callers pass contiguous
 arrays. A hint never faults and never changes a result; callers keep ``i``
 inside the buffer anyway.
+
+Turning the hints off
+---------------------
+:data:`PREFETCH` is read when a kernel is compiled: ``FASTLOGREG_PREFETCH=0``
+in the environment compiles every kernel with no hint at all (the marks still
+advance, so everything else is the same code) and the results keep their
+bits. Numba's cache does not know about the switch, so a process that turns
+it off must also set its own ``NUMBA_CACHE_DIR`` (importing this module
+without one raises): otherwise it would load, or worse store, kernels of the
+other setting. ``python scripts/diagnostics/epoch_anatomy.py --hints`` times
+an epoch with and without hints that way, in fresh processes.
 """
+
+import os
 
 from llvmlite import ir
 from numba import njit, types
@@ -21,6 +34,13 @@ from numba.extending import intrinsic
 from ._math import DENSE_JIT as JIT
 
 LINE_BYTES = 64
+
+#: Whether the kernels hint at all (``FASTLOGREG_PREFETCH``, default on).
+PREFETCH = os.environ.get("FASTLOGREG_PREFETCH", "1") != "0"
+if not PREFETCH and not os.environ.get("NUMBA_CACHE_DIR"):
+    raise RuntimeError("FASTLOGREG_PREFETCH=0 compiles kernels that Numba's cache cannot "
+                       "tell apart from the hinted ones; set NUMBA_CACHE_DIR to a "
+                       "directory of their own too.")
 
 
 def _prefetch_intrinsic(locality):
@@ -48,25 +68,21 @@ def _prefetch_intrinsic(locality):
     return prefetch
 
 
-_prefetch_l1 = _prefetch_intrinsic(3)
-_prefetch_l2 = _prefetch_intrinsic(2)
+def _hinter(prefetch):
+    """``hint(arr, mark, upto)``: hint flat elements ``mark:upto`` of ``arr``
+    with ``prefetch``, one hint per cache line; returns the new mark."""
+
+    @njit(inline="always", **JIT)
+    def hint(arr, mark, upto):
+        while mark < upto:
+            if PREFETCH:
+                prefetch(arr, mark)
+            mark += LINE_BYTES // arr.itemsize
+        return mark
+
+    return hint
 
 
-@njit(inline="always", **JIT)
-def hint_l2(arr, mark, upto):
-    """Hint flat elements ``mark:upto`` of ``arr`` into L2, one hint per cache
-    line; the new mark."""
-    while mark < upto:
-        _prefetch_l2(arr, mark)
-        mark += LINE_BYTES // arr.itemsize
-    return mark
-
-
-@njit(inline="always", **JIT)
-def hint_l1(arr, mark, upto):
-    """Hint flat elements ``mark:upto`` of ``arr`` into L1, one hint per cache
-    line; the new mark."""
-    while mark < upto:
-        _prefetch_l1(arr, mark)
-        mark += LINE_BYTES // arr.itemsize
-    return mark
+#: Hint into L2 (the far hints of a stream) and into L1 (the near ones).
+hint_l2 = _hinter(_prefetch_intrinsic(2))
+hint_l1 = _hinter(_prefetch_intrinsic(3))

@@ -6,16 +6,17 @@ F-contiguous, and is read in place; ``y`` and ``sample_weight`` are float64;
 ``w`` is float64 and everything accumulates in float64, so float32 data lose
 nothing but their own rounding.
 
-Output convention of a pass (``out``, length ``n_features + 3``)::
+A pass's ``out`` (length ``n_features + 3``) and the sums it is made of are
+laid out as :mod:`.layout` says: ``out[:d]`` dJ/dw, ``out[d]`` dJ/db, then
+``out[d + 1 + LOSS]`` J (loss + L2 term) and ``out[d + 1 + HITS]`` the
+weighted accuracy (sigmoid(z) > 0.5).
 
-    out[:d]   dJ/dw      out[d+1]  J (loss + L2 term)
-    out[d]    dJ/db      out[d+2]  weighted accuracy (sigmoid(z) > 0.5)
-
-Determinism: the rows are cut into fixed blocks whose size depends only on
-``n_features`` and the dtype; each block's partial sums are computed in one
-order and the partials are reduced in block order. The serial and the
-parallel (``prange``) pass therefore give bit-for-bit the same result for any
-number of threads (``tests/test_kernels_dense.py::test_bitwise_across_threads``).
+Determinism: the rows are cut into fixed blocks (:func:`.layout.block_rows`,
+from ``n_features``, the dtype and the layout only); each block's partial sums
+are computed in one order and the partials are reduced in block order. The
+serial and the parallel (``prange``) pass therefore give bit-for-bit the same
+result for any number of threads
+(``tests/test_kernels_dense.py::test_bitwise_across_threads``).
 """
 
 import numpy as np
@@ -23,61 +24,44 @@ from numba import literally, njit, prange
 from numba.extending import overload
 
 from ._math import DENSE_JIT as JIT
-from ._math import exp_nonpos, literal_flag, log1p_unit
+from ._math import literal_flag
 from ._prefetch import hint_l1, hint_l2
+from .layout import (
+    HITS,
+    LOSS,
+    PROBE,
+    WEIGHT,
+    binary_width,
+    block_count,
+    block_rows,
+    gather_batch,
+    gradient_sweep,
+    residuals,
+)
 
-# --- blocks ----------------------------------------------------------------------
-# Rows per block come from the bytes of a row only (n_features, dtype, layout),
-# never from the thread count: determinism rests on it.
-#
-# Both layouts sweep a block more than once (logits, then residuals of all
-# its rows in one vectorised loop, then gradient), so a block must stay in the
-# 1 MiB L2 of a core between the sweeps: X then still comes from memory once.
-# Per-block work (a small allocation, one partials row) must stay negligible.
-# At 1,000,000 x 100 on one thread, C order: 256 KiB and 512 KiB blocks read
-# 18 GB/s; the earlier row-at-a-time form (scalar libm sigmoid per row) read 12.
-# F order: a block is d separate runs of rows * itemsize bytes, one per
-# column, and the hardware prefetcher restarts on each; 256 KiB gave 327
-# float64 rows (2.6 KiB runs) and an F epoch 1.16-1.26x the C epoch, 1 MiB
-# (1310 rows, 10 KiB runs) 1.00-1.03x (see _accumulate_f; 768 KiB and 2 MiB
-# were no better). The second sweep then re-reads part of the block from L3.
-BLOCK_BYTES_C = 256 * 1024
-BLOCK_BYTES_F = 1024 * 1024
-BLOCK_BYTES = BLOCK_BYTES_C  # kept for callers that size by the old name
-MIN_BLOCK_ROWS = 64
-MAX_BLOCK_ROWS = 8192
-# Rows this short (in features) take the C sweep's eight-rows-at-a-time logits.
+__all__ = [
+    "add_partials", "decision_function", "finish", "gather_batch", "gd_epochs",
+    "gd_first_pass", "gradient_sweep", "loss_grad", "minibatch_epoch", "n_blocks",
+    "pass_block_rows", "weighted_sq_norm_sum",
+]
+
+# Rows this short (in features) take the C sweep's eight-rows-at-a-time logits
+# (_logits_short); gd's epochs read such X as an F-ordered copy when it is small
+# (sources/memory.py, TRANSPOSE_MAX_BYTES).
 SHORT_ROW = 16
-# Prefetch in the C sweep. Without it a block's logits sweep streams X from
-# memory and its gradient sweep re-reads the block from L2 while memory sits
-# idle: one thread at 1,000,000 x 100 float64 spent 28 ms streaming and 17 ms
-# in cache, one after the other. The next block's rows (as many as this
-# block's) are hinted into L2, FAR_SPLIT_NUM / FAR_SPLIT_DEN of them over
-# this block's logits sweep and the rest over its gradient sweep; the logits
-# sweep also hints its own rows NEAR_BYTES ahead from L2 into L1. Against the sweep
-# without hints, timed alternately in one process (1,000,000 x 100, gd's
-# pass without the loss, medians): float64 1.16-1.18x on one thread and
-# 1.09-1.17x on two (29.5 -> 25.4-27.0 ms, 87-89% of a 34-35 GB/s probe);
-# float32 1.22-1.25x and 1.14-1.15x (15.1-15.6 -> 13.3-13.6 ms). In the
-# tuning runs a split of 0.45-0.6 was best (one thread: 0.2 46 ms, 0.5 38,
-# 0.85 44, 1.0 51), a far distance of one block beat half a block and two,
-# near distances of 6-13 KB were alike, and L1 hints in the gradient sweep
-# made it slower (38.6 against 34.4 ms). The F sweep takes no hints: the
-# next block's column runs hinted between 128-row chunks of its sweeps were
-# within 3% of none, with 64-row chunks 1.4x slower.
+# Prefetch in the C sweep (see _accumulate_c): the next block's rows are hinted
+# into L2, FAR_SPLIT_NUM / FAR_SPLIT_DEN of them over this block's logits sweep
+# and the rest over its gradient sweep, so that memory keeps streaming while the
+# block is worked on from L2; the logits sweep also hints its own rows NEAR_BYTES
+# ahead from L2 into L1. python scripts/diagnostics/epoch_anatomy.py --hints times
+# an epoch with and without them; scripts/diagnostics/prefetch_overlap.py shows
+# the overlap they buy. The F sweep takes no hints: its column runs are long
+# enough for the hardware prefetcher.
 FAR_SPLIT_NUM, FAR_SPLIT_DEN = 1, 2
 NEAR_BYTES = 8 * 1024
-# An X of at most this many bytes (the last-level cache here) stays in cache
-# from pass to pass, and hints would only cost: with them, in-cache float64
-# passes were 0.76-0.82x as fast (1000 x 50 to 20,000 x 100); without them
-# (the per-row bookkeeping remains) 0.95x, float32 1.0-1.08x.
+# An X of at most this many bytes (a last-level cache) stays in cache from pass
+# to pass, and hints would only cost their instructions: none are issued.
 HINT_MIN_BYTES = 32 * 1024 * 1024
-
-# Columns of a block's partial sums: gradient (d), intercept gradient, loss,
-# correct predictions and weight, all weighted and unnormalised, and a
-# finiteness probe (sum of 0 * z: 0 unless a logit is inf or nan) that lets
-# epochs that skip the loss still notice divergence.
-_EXTRA = 5
 
 
 @njit(**JIT)
@@ -86,96 +70,23 @@ def _is_f(X):
 
 
 @njit(**JIT)
-def _rows_for(n_features, itemsize, block_bytes):
-    rows = block_bytes // max(1, n_features * itemsize)
-    return min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, rows))
+def pass_block_rows(X):
+    """Rows per block of the binary pass over ``X``: :func:`.layout.block_rows`
+    for its layout (F-ordered blocks are larger). A source that feeds ``X`` in
+    row chunks of multiples of it gets the bits of one pass over all of ``X``."""
+    return block_rows(X.shape[1], X.itemsize, _is_f(X))
 
 
 @njit(**JIT)
-def block_rows(n_features, itemsize):
-    """Rows per block of a C-ordered array of this width and dtype."""
-    return _rows_for(n_features, itemsize, BLOCK_BYTES_C)
-
-
-@njit(**JIT)
-def _block_rows_of(X):
-    if _is_f(X):
-        return _rows_for(X.shape[1], X.itemsize, BLOCK_BYTES_F)
-    return _rows_for(X.shape[1], X.itemsize, BLOCK_BYTES_C)
+def _n_pass_blocks(X):
+    return block_count(X.shape[0], pass_block_rows(X))
 
 
 @njit(**JIT)
 def n_blocks(X):
-    """Blocks of :func:`block_rows` rows in ``X`` (any layout): the partials
-    count for callers that cut ``X`` by ``block_rows`` (kernels/multinomial.py)."""
-    rows = block_rows(X.shape[1], X.itemsize)
-    return (X.shape[0] + rows - 1) // rows
-
-
-@njit(**JIT)
-def _n_blocks_of(X):
-    # The dense passes' own count: F-ordered X has larger blocks than
-    # block_rows (BLOCK_BYTES_F), so it must not size these passes' partials
-    # by n_blocks, nor may n_blocks follow the layout (multinomial pairs it
-    # with block_rows).
-    rows = _block_rows_of(X)
-    return (X.shape[0] + rows - 1) // rows
-
-
-# --- the per-row scalar work, vectorised over a group or block of rows ----------
-
-@njit(inline="always", **JIT)
-def _residuals(z, y, s, m, need_loss, acc, d):
-    """Turn the logits ``z[:m]`` into weighted residuals ``s (sigmoid(z) - y)``
-    in place and add the intercept gradient, loss (if ``need_loss``),
-    correct predictions, weight and the finiteness probe to ``acc[d:]``.
-
-    One loop without calls or branches that LLVM cannot turn into selects:
-    it vectorises across rows. The sigmoid is ``1 / (1 + e)`` or ``e / (1 +
-    e)`` with ``e = exp(-|z|)`` in (0, 1] (never overflows); the loss is
-    ``log1p(e) + (1 - y) z`` for z > 0 and ``log1p(e) - y z`` otherwise, the
-    same stable forms as the oracle.
-    """
-    gb = 0.0
-    hits = 0.0
-    wsum = 0.0
-    probe = 0.0
-    loss = 0.0
-    if need_loss:
-        for k in range(m):
-            zk = z[k]
-            yk = y[k]
-            sk = s[k]
-            e = exp_nonpos(-abs(zk))
-            q = 1.0 / (1.0 + e)
-            p = q if zk >= 0.0 else e * q
-            rk = sk * (p - yk)
-            z[k] = rk
-            gb += rk
-            hits += sk if (p > 0.5) == (yk == 1.0) else 0.0
-            wsum += sk
-            probe += 0.0 * zk
-            lin = (1.0 - yk) * zk if zk > 0.0 else -yk * zk
-            loss += sk * (log1p_unit(e) + lin)
-    else:
-        for k in range(m):
-            zk = z[k]
-            yk = y[k]
-            sk = s[k]
-            e = exp_nonpos(-abs(zk))
-            q = 1.0 / (1.0 + e)
-            p = q if zk >= 0.0 else e * q
-            rk = sk * (p - yk)
-            z[k] = rk
-            gb += rk
-            hits += sk if (p > 0.5) == (yk == 1.0) else 0.0
-            wsum += sk
-            probe += 0.0 * zk
-    acc[d] += gb
-    acc[d + 1] += loss
-    acc[d + 2] += hits
-    acc[d + 3] += wsum
-    acc[d + 4] += probe
+    """Blocks of :func:`.layout.block_rows` (C-sized) rows in ``X``: the partial
+    rows of a pass cut that way (kernels/newton.py's)."""
+    return block_count(X.shape[0], block_rows(X.shape[1], X.itemsize))
 
 
 @njit(**JIT)
@@ -191,15 +102,15 @@ def _accumulate_c(X, y, sw, w, b, lo, hi, acc, need_loss):
     # Prefetch (see FAR_SPLIT_NUM and NEAR_BYTES): the next block's rows are
     # hinted into L2 a share per row of both sweeps, so that memory keeps streaming
     # while the block is worked on from cache; the logits sweep also hints
-    # its own rows NEAR_BYTES ahead into L1. Hints change no result.
+    # its own rows NEAR_BYTES ahead into L1. Hints change no result (python
+    # scripts/diagnostics/epoch_anatomy.py --hints checks the bits of both).
     Xb = X[lo:hi]
     m = hi - lo
     n, d = X.shape
     z = np.empty(m)
     if d <= SHORT_ROW:
-        # No hints: short rows are far cheaper to work on from cache, and
-        # the gradient sweep alone hinting the next block made 4,000,000 x
-        # 10 float64 1.27x slower.
+        # No hints: short rows are cheap to work on from cache, so memory is
+        # the bottleneck anyway and hints only add instructions.
         far = far_hi = 0
         _logits_short(Xb, w, b, z)
     else:
@@ -216,9 +127,8 @@ def _accumulate_c(X, y, sw, w, b, lo, hi, acc, need_loss):
         k = 0
         if X.itemsize == 4:
             # float32: four rows share each load of w (float64, twice the
-            # bytes of a row): from memory 1.09x faster on one thread and
-            # 1.0-1.12x on two. For float64 one row at a time was faster
-            # (33.0 against 36.1 ms, 1 thread; two rows 0.95-1.01x).
+            # bytes of a row); float64 rows go one at a time, which was no
+            # slower (python scripts/compare.py times both dtypes).
             while k + 4 <= m:
                 far = hint_l2(X, far, min(far_mid, far_lo + (k + 4) * step))
                 near = hint_l1(X, near, min(hi, lo + k + 4 + near_rows) * d)
@@ -244,33 +154,8 @@ def _accumulate_c(X, y, sw, w, b, lo, hi, acc, need_loss):
                 t += row[j] * w[j]
             z[k] = t + b
             k += 1
-    _residuals(z, y[lo:hi], sw[lo:hi], m, need_loss, acc, d)
+    residuals(z, y[lo:hi], sw[lo:hi], m, need_loss, acc, d)
     gradient_sweep(X, Xb, z, acc, far, far_hi)
-
-
-@njit(inline="always", **JIT)
-def gradient_sweep(X, Xb, r, g, far, far_hi):
-    """``g[j] += sum_t r[t] Xb[t, j]`` over the rows of ``Xb``, four rows per
-    load and store of ``g`` (the loop over j a plain vector loop), hinting
-    flat elements ``far:far_hi`` of ``X`` into L2 a share per four rows (none
-    if ``far == far_hi``). Shared by the binary and the softmax C sweeps."""
-    m, d = Xb.shape
-    step = (far_hi - far) // max(1, m) + 1
-    far_from = far
-    k = 0
-    while k + 4 <= m:
-        far = hint_l2(X, far, min(far_hi, far_from + (k + 4) * step))
-        x0, x1, x2, x3 = Xb[k], Xb[k + 1], Xb[k + 2], Xb[k + 3]
-        r0, r1, r2, r3 = r[k], r[k + 1], r[k + 2], r[k + 3]
-        for j in range(d):
-            g[j] += r0 * x0[j] + r1 * x1[j] + r2 * x2[j] + r3 * x3[j]
-        k += 4
-    while k < m:
-        row = Xb[k]
-        rk = r[k]
-        for j in range(d):
-            g[j] += rk * row[j]
-        k += 1
 
 
 @njit(inline="never", **JIT)
@@ -278,14 +163,10 @@ def _logits_short(Xb, w, b, z):
     # Short rows (d <= SHORT_ROW): logits eight rows at a time, eight
     # independent accumulator chains over j. One row at a time, a row too
     # short for the vector loop that reassoc allows is one serial chain of d
-    # dependent FMAs, 4 cycles each. Logits of one 256 KiB block in cache,
-    # float64: d = 10 7.11 -> 4.32 us, d = 16 4.45 -> 2.97 us (float32 0.97x
-    # there); the notebook's 1000 x 10 block 2.17 -> 1.30 us. Longer rows
-    # keep the vectorised dot product per row: eight rows at a time made the
-    # 1,000,000 x 100 epoch from memory 1.49x (float64) and 1.67x (float32)
-    # as long. A function of its own: written out in _accumulate_c ahead of
-    # the row loop (and skipped for d = 100), it still made the serial
-    # 400,000 x 100 float64 sweep from memory 12% slower; called, 2%.
+    # dependent FMAs. Longer rows keep the vectorised dot product per row,
+    # which streams from memory better. A function of its own (inline="never"):
+    # written out in _accumulate_c, it slowed the long-row sweep down too.
+    # python scripts/compare.py times both widths.
     m, d = Xb.shape
     k = 0
     while k + 8 <= m:
@@ -327,10 +208,8 @@ def _accumulate_f(X, y, sw, w, b, lo, hi, acc, need_loss):
     # cache in between, so X still comes from memory once. Eight columns per
     # sweep share each load and store of the logits (first sweep) and each
     # load of the residuals (second sweep), and give eight independent
-    # accumulators. 1,000,000 x 100, 2 threads, ratio to the C epoch in the
-    # same run: four columns 1.16 (float64) / 1.26 (float32) with 256 KiB
-    # blocks, eight columns 1.11 / 1.25; with 1 MiB blocks (BLOCK_BYTES_F)
-    # four columns 1.09 / 1.01, eight 1.03 / 1.00.
+    # accumulators; with F-sized blocks (.layout.BLOCK_BYTES_F) the F epoch
+    # then keeps up with the C one (python scripts/compare.py prints both).
     d = X.shape[1]
     m = hi - lo
     z = np.full(m, b)
@@ -344,15 +223,15 @@ def _accumulate_f(X, y, sw, w, b, lo, hi, acc, need_loss):
             z[k] += ((c0[k] * w0 + c1[k] * w1 + c2[k] * w2 + c3[k] * w3)
                      + (c4[k] * w4 + c5[k] * w5 + c6[k] * w6 + c7[k] * w7))
         j += 8
-    # The last d % 8 columns one at a time. Sweeps of four, two and one saved
-    # 2-4% of an in-cache pass (1000 x 10) but added 2-3 s to compiling it.
+    # The last d % 8 columns one at a time: sweeps of four, two and one would
+    # add more to compiling the pass than they save in it.
     while j < d:
         c0 = X[lo:hi, j]
         w0 = w[j]
         for k in range(m):
             z[k] += c0[k] * w0
         j += 1
-    _residuals(z, y[lo:hi], sw[lo:hi], m, need_loss, acc, d)
+    residuals(z, y[lo:hi], sw[lo:hi], m, need_loss, acc, d)
     j = 0
     while j + 8 <= d:
         c0, c1, c2, c3 = X[lo:hi, j], X[lo:hi, j + 1], X[lo:hi, j + 2], X[lo:hi, j + 3]
@@ -405,7 +284,7 @@ def _accumulate_for_layout(X, y, sw, w, b, lo, hi, acc, need_loss):
 
 @njit(**JIT)
 def _pass_serial(X, y, sw, w, b, partials, need_loss):
-    rows = _block_rows_of(X)
+    rows = pass_block_rows(X)
     n = X.shape[0]
     for k in range(partials.shape[0]):
         partials[k, :] = 0.0
@@ -415,7 +294,7 @@ def _pass_serial(X, y, sw, w, b, partials, need_loss):
 
 @njit(parallel=True, **JIT)
 def _pass_parallel(X, y, sw, w, b, partials, need_loss):
-    rows = _block_rows_of(X)
+    rows = pass_block_rows(X)
     n = X.shape[0]
     for k in prange(partials.shape[0]):
         partials[k, :] = 0.0
@@ -427,14 +306,15 @@ def _pass_parallel(X, y, sw, w, b, partials, need_loss):
 def _finish(acc, w, alpha, out):
     """Normalise summed partials ``acc`` by the weight and add the L2 term."""
     d = w.shape[0]
-    S = acc[d + 3]
+    tail = d + 1
+    S = acc[tail + WEIGHT]
     sq = 0.0
     for j in range(d):
         out[j] = acc[j] / S + alpha * w[j]
         sq += w[j] * w[j]
     out[d] = acc[d] / S
-    out[d + 1] = acc[d + 1] / S + 0.5 * alpha * sq
-    out[d + 2] = acc[d + 2] / S
+    out[tail + LOSS] = acc[tail + LOSS] / S + 0.5 * alpha * sq
+    out[tail + HITS] = acc[tail + HITS] / S
 
 
 def _sum_blocks(X, y, sw, w, b, parallel, partials, total, need_loss):
@@ -446,14 +326,14 @@ def _sum_blocks(X, y, sw, w, b, parallel, partials, total, need_loss):
 @overload(_sum_blocks, jit_options=JIT)
 def _sum_blocks_for(X, y, sw, w, b, parallel, partials, total, need_loss):
     # The serial or the prange pass, chosen when the caller is compiled: with
-    # a run-time flag both compile, and the prange pass is about 4 of the
-    # 6 s that compiling loss_grad took (1000 x 10 float64, cold cache).
+    # a run-time flag both would compile, and the prange pass is most of a
+    # cold compile of loss_grad.
     run = _pass_parallel if literal_flag(parallel) else _pass_serial
 
     def impl(X, y, sw, w, b, parallel, partials, total, need_loss):
         run(X, y, sw, w, b, partials, need_loss)
         # explicit loops, not ``total += partials[k]``: an array expression
-        # brings in its shape-mismatch error path, about 3 s of a cold compile
+        # brings in its shape-mismatch error path, a large part of a cold compile
         for k in range(partials.shape[0]):
             for j in range(total.shape[0]):
                 total[j] += partials[k, j]
@@ -463,7 +343,7 @@ def _sum_blocks_for(X, y, sw, w, b, parallel, partials, total, need_loss):
 @njit(**JIT)
 def _add_partials(X, y, sw, w, b, parallel, total, need_loss):
     literally(parallel)
-    partials = np.empty((_n_blocks_of(X), X.shape[1] + _EXTRA))
+    partials = np.empty((_n_pass_blocks(X), binary_width(X.shape[1])))
     _sum_blocks(X, y, sw, w, b, parallel, partials, total, need_loss)
 
 
@@ -480,10 +360,9 @@ def _add_partials_parallel(X, y, sw, w, b, total, need_loss):
 def add_partials(X, y, sw, w, b, parallel, total, need_loss):
     """Add the unnormalised sums of one pass over ``X`` into ``total``.
 
-    ``total`` (length ``n_features + 5``) receives, block by block in row
-    order: the data gradient ``sum_i r_i x_i``, ``sum_i r_i``, the weighted
-    loss (if ``need_loss``), weighted hits, the weight ``sum_i s_i`` and the
-    finiteness probe, with ``r_i = s_i (sigmoid(z_i) - y_i)``. A source that
+    ``total`` (:func:`.layout.binary_width` long) receives the binary partial
+    row of :mod:`.layout`, block by block in row order; the loss column gets 0
+    unless ``need_loss``. A source that
     feeds ``X`` in row chunks whose lengths are multiples of
     :func:`pass_block_rows` gets the same bits as one call over all of ``X``;
     :func:`finish` turns the sums into a pass's ``out``. Like every entry with
@@ -495,12 +374,6 @@ def add_partials(X, y, sw, w, b, parallel, total, need_loss):
 
 
 @njit(**JIT)
-def pass_block_rows(X):
-    """Rows per block of the binary pass over ``X`` (its layout's block size)."""
-    return _block_rows_of(X)
-
-
-@njit(**JIT)
 def finish(total, w, alpha, need_loss, out):
     """``out`` of a pass from the sums :func:`add_partials` gathered.
 
@@ -508,17 +381,18 @@ def finish(total, w, alpha, need_loss, out):
     ``need_loss`` the loss, which the gradient does not need, is nan.
     """
     _finish(total, w, alpha, out)
+    tail = w.shape[0] + 1
     if not need_loss:
-        out[w.shape[0] + 1] = np.nan
-    return np.isfinite(total[w.shape[0] + 4])
+        out[tail + LOSS] = np.nan
+    return np.isfinite(total[tail + PROBE])
 
 
 @njit(**JIT)
 def _full_pass(X, y, sw, w, b, alpha, parallel, partials, total, out, need_loss):
     """One read of X into ``out``; returns False if a logit was inf or nan.
 
-    Without ``need_loss`` the loss is skipped (``out[d + 1]`` is nan): it is
-    the one part of the pass that the gradient does not need.
+    Without ``need_loss`` the loss is skipped (``out[d + 1 + LOSS]`` is nan):
+    it is the one part of the pass that the gradient does not need.
     """
     literally(parallel)
     total[:] = 0.0
@@ -529,10 +403,9 @@ def _full_pass(X, y, sw, w, b, alpha, parallel, partials, total, out, need_loss)
 @njit(**JIT)
 def _loss_grad(X, y, sw, w, b, alpha, parallel, out, need_loss):
     literally(parallel)
-    d = X.shape[1]
-    partials = np.empty((_n_blocks_of(X), d + _EXTRA))
-    _full_pass(X, y, sw, w, b, alpha, parallel, partials, np.empty(d + _EXTRA), out,
-               need_loss)
+    width = binary_width(X.shape[1])
+    partials = np.empty((_n_pass_blocks(X), width))
+    _full_pass(X, y, sw, w, b, alpha, parallel, partials, np.empty(width), out, need_loss)
 
 
 @njit(**JIT)
@@ -595,8 +468,7 @@ def gd_first_pass(X, y, sw, w, b, alpha, fit_intercept, parallel, grad):
     One epoch with a zero step leaves ``w`` and ``b`` as they are (``w - 0 *
     0`` is ``w``, bit for bit) and its pass is :func:`loss_grad`'s, the same
     compiled ``_full_pass`` with the loss: the same bits. A gd fit then
-    compiles one entry instead of two (a cold default fit 6.9 -> 5.8 s,
-    medians of four fresh processes timed alternately). Pass the
+    compiles one entry instead of two. Pass the
     arguments of the :func:`gd_epochs` calls that follow (the same types:
     one compiled function). Returns False if the pass was not finite, in
     which case ``grad`` holds the non-finite pass, as :func:`loss_grad`'s
@@ -614,8 +486,9 @@ def _gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
                first_epoch, n_epochs, record_every, grad, history):
     literally(parallel)
     d = X.shape[1]
-    partials = np.empty((_n_blocks_of(X), d + _EXTRA))
-    total = np.empty(d + _EXTRA)
+    tail = d + 1
+    partials = np.empty((_n_pass_blocks(X), binary_width(d)))
+    total = np.empty(binary_width(d))
     w_prev = np.empty(d)
     n_records = 0
     last = first_epoch + n_epochs - 1
@@ -631,7 +504,7 @@ def _gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
         need_loss = record or e == last
         finite = _full_pass(X, y, sw, w, b[0], alpha, parallel, partials, total, grad,
                             need_loss)
-        if not finite or (need_loss and not np.isfinite(grad[d + 1])):
+        if not finite or (need_loss and not np.isfinite(grad[tail + LOSS])):
             # Diverged: give back the last weights whose loss was finite.
             for j in range(d):
                 w[j] = w_prev[j]
@@ -639,8 +512,8 @@ def _gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, parallel,
             return e - first_epoch, n_records
         if record:
             history[n_records, 0] = e
-            history[n_records, 1] = grad[d + 1]
-            history[n_records, 2] = grad[d + 2]
+            history[n_records, 1] = grad[tail + LOSS]
+            history[n_records, 2] = grad[tail + HITS]
             n_records += 1
     return n_epochs, n_records
 
@@ -660,23 +533,6 @@ def _gd_epochs_parallel(X, y, sw, w, b, learning_rate, alpha, fit_intercept,
 
 
 @njit(**JIT)
-def gather_batch(X, y, sw, order, start, nb, Xb, yb, sb):
-    """Copy rows ``order[start:start + nb]`` of X, y and sw into the batch buffers.
-
-    One gather per batch turns permuted (and F-ordered) access into a small
-    C-ordered block that the row sweeps read contiguously; the binary and the
-    multinomial mini-batch epochs share it.
-    """
-    d = X.shape[1]
-    for k in range(nb):
-        i = order[start + k]
-        for j in range(d):
-            Xb[k, j] = X[i, j]
-        yb[k] = y[i]
-        sb[k] = sw[i]
-
-
-@njit(**JIT)
 def minibatch_epoch(X, y, sw, w, b, order, batch_size, learning_rate, alpha,
                     fit_intercept, out):
     """One epoch of mini-batch gradient descent, fused: each batch is read once
@@ -693,7 +549,7 @@ def minibatch_epoch(X, y, sw, w, b, order, batch_size, learning_rate, alpha,
     Xb = np.empty((batch_size, d), dtype=X.dtype)
     yb = np.empty(batch_size)
     sb = np.empty(batch_size)
-    acc = np.empty(d + _EXTRA)
+    acc = np.empty(binary_width(d))
     S = 0.0
     for i in range(sw.shape[0]):
         S += sw[i]
@@ -709,8 +565,8 @@ def minibatch_epoch(X, y, sw, w, b, order, batch_size, learning_rate, alpha,
         sq = 0.0
         for j in range(d):
             sq += w[j] * w[j]
-        total_loss += acc[d + 1] / S + nb / m * 0.5 * alpha * sq
-        total_hits += acc[d + 2] / S
+        total_loss += acc[d + 1 + LOSS] / S + nb / m * 0.5 * alpha * sq
+        total_hits += acc[d + 1 + HITS] / S
         for j in range(d):
             w[j] -= learning_rate * (acc[j] / scale + alpha * w[j])
         if fit_intercept:

@@ -2,54 +2,44 @@
 serves all ``K`` classes.
 
 Conventions (``K`` classes, ``d`` features): ``W`` is (K, d) float64, ``b``
-(K,) float64, ``y`` float64 class indices ``0..K-1``. A pass writes
-``out`` of length ``K*d + K + 2``::
+(K,) float64, ``y`` float64 class indices ``0..K-1``. A pass writes ``out``
+of length ``K*d + K + 2`` in the multinomial layout of :mod:`.layout`::
 
-    out[:K*d]          dJ/dW, row-major (class k's gradient at k*d .. k*d+d)
-    out[K*d:K*d+K]     dJ/db
-    out[K*d+K]         J = (1/S) sum_i s_i [logsumexp(z_i) - z_{i,y_i}] + (alpha/2) ||W||^2
-    out[K*d+K+1]       weighted accuracy (argmax z_i == y_i, first maximum on ties)
+    out[:K*d]             dJ/dW, row-major (class k's gradient at k*d .. k*d+d)
+    out[K*d:K*d+K]        dJ/db
+    out[K*d+K + LOSS]     J = (1/S) sum_i s_i [logsumexp(z_i) - z_{i,y_i}]
+                              + (alpha/2) ||W||^2
+    out[K*d+K + HITS]     weighted accuracy (argmax z_i == y_i, first maximum on ties)
 
-Blocks and their fixed-order reduction are those of :mod:`.dense`, so the
-serial and parallel passes agree bit for bit for any thread count.
+Blocks (C-sized for both layouts: :func:`.layout.block_rows`) and their
+fixed-order reduction make the serial and parallel passes agree bit for bit
+for any thread count (``tests/test_kernels_multinomial.py::
+test_bitwise_across_threads``).
 """
 
-from math import exp, log
+from math import log
 
 import numpy as np
 from numba import literally, njit, prange
 from numba.extending import overload
 
 from ._math import DENSE_JIT, JIT, exp_nonpos, literal_flag
-from .dense import block_rows, gather_batch, gradient_sweep, n_blocks
+from .layout import (
+    HITS,
+    LOSS,
+    WEIGHT,
+    block_count,
+    block_rows,
+    gather_batch,
+    gradient_sweep,
+    multinomial_width,
+    softmax_inplace,
+)
 
-_EXTRA = 3  # loss, hits, weight after the K*d + K gradient entries
+# The name kernels/sag.py imports (kept until it imports it from .layout).
+_softmax_inplace = softmax_inplace
 
-
-@njit(inline="always", **JIT)
-def _softmax_inplace(z, yi):
-    """Overwrite logits ``z`` with softmax(z); return (loss, hit) for class ``yi``.
-
-    Shifting by the max keeps every exp in (0, 1] and the sum in [1, K]. One
-    buffer, updated in place: with separate logit and probability scratch
-    arrays the compiled loops took address-dependent paths and the same row
-    came out differently from call to call
-    (tests/test_kernels_multinomial.py::test_bitwise_across_threads).
-    """
-    K = z.shape[0]
-    top = 0
-    for k in range(1, K):
-        if z[k] > z[top]:
-            top = k
-    m = z[top]
-    zy = z[yi]
-    total = 0.0
-    for k in range(K):
-        z[k] = exp(z[k] - m)
-        total += z[k]
-    for k in range(K):
-        z[k] /= total
-    return log(total) + m - zy, top == yi
+__all__ = ["add_partials", "decision_function", "finish", "loss_grad", "minibatch_epoch"]
 
 
 @njit(**DENSE_JIT)
@@ -58,13 +48,11 @@ def _softmax_block(Z, y, sw, acc, base):
     residuals ``s (softmax(z) - onehot(y))`` in place, and add the intercept
     gradient, loss, hits and weight to ``acc[base:]``.
 
-    The arithmetic of :func:`_softmax_inplace`, in loops over the rows that
-    LLVM vectorises: ``exp_nonpos`` for the K exponentials (their arguments,
-    shifted by the row's maximum, are <= 0) and NumPy's error model for the
-    division (the sum is >= 1). Only the loss's ``log`` stays one libm call a
-    row. Row by row, the softmax took 27% of a K = 3 pass and 27% of a K = 10
-    pass (400,000 x 100, one thread); this way the pass is 1.21-1.27x faster
-    (float32 C: 1.42-1.54x) on two threads, timed alternately in one process.
+    The arithmetic of :func:`.layout.softmax_inplace`, in loops over the rows
+    that LLVM vectorises: ``exp_nonpos`` for the K exponentials (their
+    arguments, shifted by the row's maximum, are <= 0) and NumPy's error model
+    for the division (the sum is >= 1). Only the loss's ``log`` stays one libm
+    call a row. Row by row, the softmax was a large share of the pass.
     """
     K, m = Z.shape
     top = np.zeros(m)   # first class with the largest logit
@@ -105,9 +93,10 @@ def _softmax_block(Z, y, sw, acc, base):
             Zk[t] = r
             g += r
         acc[base + k] += g
-    acc[base + K] += loss
-    acc[base + K + 1] += hits
-    acc[base + K + 2] += wsum
+    tail = base + K
+    acc[tail + LOSS] += loss
+    acc[tail + HITS] += hits
+    acc[tail + WEIGHT] += wsum
 
 
 @njit(**JIT)
@@ -116,12 +105,8 @@ def _accumulate_c(X, y, sw, W, b, lo, hi, acc):
     # the K logits of each row (the row comes from memory once and from L1
     # for the other classes), the softmax of all the block's rows
     # (_softmax_block), then the gradient one class at a time, four rows per
-    # load and store of that class's accumulator. Row by row, every row's K
-    # gradient updates loaded and stored K*d accumulator entries: 400,000 x
-    # 100, 2 threads, K = 3 24.1 -> 21.8 ms (float32 21.3 -> 17.3), K = 10
-    # 70.3 -> 64.4 ms (57.0 -> 52.3), timed alternately in one process, with
-    # the same bits (reassoc turns the four-row sum into the FMA chain of the
-    # row-by-row updates).
+    # load and store of that class's accumulator: row by row, every row's K
+    # gradient updates would load and store all K*d accumulator entries.
     K, d = W.shape
     m = hi - lo
     Xb = X[lo:hi]
@@ -143,9 +128,8 @@ def _accumulate_f(X, y, sw, W, b, lo, hi, acc):
     # Column sweeps over a cache-sized block, as in dense._accumulate_f, on
     # column slices indexed from 0: ``X[lo + t, j]`` kept Numba's
     # negative-index test in the loops over t and stopped their
-    # vectorisation (400,000 x 100, 2 threads: K = 3 89 -> 36 ms, K = 10
-    # 240 -> 80 ms, timed alternately in one process). The C sweep's inner
-    # loop runs over j with the row index fixed, so it vectorised already.
+    # vectorisation. The C sweep's inner loop runs over j with the row index
+    # fixed, so it vectorises as it is.
     K, d = W.shape
     m = hi - lo
     base = K * d
@@ -202,15 +186,16 @@ def _pass_parallel(X, y, sw, W, b, partials):
 def _finish(acc, W, alpha, out):
     K, d = W.shape
     base = K * d
-    S = acc[base + K + 2]
+    tail = base + K
+    S = acc[tail + WEIGHT]
     sq = 0.0
     for k in range(K):
         for j in range(d):
             out[k * d + j] = acc[k * d + j] / S + alpha * W[k, j]
             sq += W[k, j] * W[k, j]
         out[base + k] = acc[base + k] / S
-    out[base + K] = acc[base + K] / S + 0.5 * alpha * sq
-    out[base + K + 1] = acc[base + K + 1] / S
+    out[tail + LOSS] = acc[tail + LOSS] / S + 0.5 * alpha * sq
+    out[tail + HITS] = acc[tail + HITS] / S
 
 
 def _run_pass(X, y, sw, W, b, parallel, partials):
@@ -227,7 +212,8 @@ def _run_pass_for(X, y, sw, W, b, parallel, partials):
 @njit(**JIT)
 def _add_partials(X, y, sw, W, b, parallel, total):
     literally(parallel)
-    partials = np.empty((n_blocks(X), total.shape[0]))
+    partials = np.empty((block_count(X.shape[0], block_rows(X.shape[1], X.itemsize)),
+                         total.shape[0]))
     _run_pass(X, y, sw, W, b, parallel, partials)
     for k in range(partials.shape[0]):  # fixed order: thread-count free
         for j in range(total.shape[0]):  # a loop: see dense._sum_blocks_for
@@ -247,9 +233,9 @@ def _add_partials_parallel(X, y, sw, W, b, total):
 def add_partials(X, y, sw, W, b, parallel, total):
     """Add the unnormalised sums of one pass over ``X`` into ``total``.
 
-    ``total`` (length ``K*d + K + 3``, the layout of ``out`` with the weight
-    ``sum_i s_i`` last) receives the blocks' sums in row order, so row chunks
-    whose lengths are multiples of :func:`.dense.block_rows` give the same
+    ``total`` (:func:`.layout.multinomial_width` long, the multinomial partial
+    row of :mod:`.layout`) receives the blocks' sums in row order, so row chunks
+    whose lengths are multiples of :func:`.layout.block_rows` give the same
     bits as one call; :func:`finish` normalises them. One compiled function
     per value of ``parallel`` (see :func:`.dense.add_partials`).
     """
@@ -267,7 +253,7 @@ def finish(total, W, alpha, out):
 def _loss_grad(X, y, sw, W, b, alpha, parallel, out):
     literally(parallel)
     K, d = W.shape
-    total = np.zeros(K * d + K + _EXTRA)
+    total = np.zeros(multinomial_width(K, d))
     _add_partials(X, y, sw, W, b, parallel, total)
     _finish(total, W, alpha, out)
 
@@ -304,7 +290,7 @@ def minibatch_epoch(X, y, sw, W, b, order, batch_size, learning_rate, alpha,
     Xb = np.empty((batch_size, d), dtype=X.dtype)
     yb = np.empty(batch_size)
     sb = np.empty(batch_size)
-    acc = np.empty(base + K + _EXTRA)
+    acc = np.empty(multinomial_width(K, d))
     S = 0.0
     for i in range(sw.shape[0]):
         S += sw[i]
@@ -321,8 +307,8 @@ def minibatch_epoch(X, y, sw, W, b, order, batch_size, learning_rate, alpha,
         for k in range(K):
             for j in range(d):
                 sq += W[k, j] * W[k, j]
-        total_loss += acc[base + K] / S + nb / m * 0.5 * alpha * sq
-        total_hits += acc[base + K + 1] / S
+        total_loss += acc[base + K + LOSS] / S + nb / m * 0.5 * alpha * sq
+        total_hits += acc[base + K + HITS] / S
         for k in range(K):
             for j in range(d):
                 W[k, j] -= learning_rate * (acc[k * d + j] / scale + alpha * W[k, j])

@@ -12,20 +12,12 @@ kernel: no validation, no Python objects; callers pass validated arrays
 (indices in ``[0, n_features)``, ``sw >= 0`` with a positive sum).
 
 Output conventions are those of the dense kernels. :func:`binary_partials`
-*adds* the unnormalised sums of a pass into ``total`` (length ``d + 5``), in
-the column layout of :mod:`.dense`'s block partials::
-
-    total[:d]   sum_i r_i x_i      r_i = s_i (sigmoid(z_i) - y_i)
-    total[d]    sum_i r_i          total[d+3]  sum_i s_i
-    total[d+1]  sum_i s_i loss_i   total[d+4]  sum_i 0 * z_i (finiteness probe)
-    total[d+2]  sum_i s_i hit_i    (hit: sigmoid(z_i) > 0.5 == (y_i == 1))
-
-and :func:`multinomial_partials` into ``total`` of length ``K*d + K + 3`` in
-:mod:`.multinomial`'s layout (``[k*d + j]`` gradient, ``[K*d + k]`` intercept
-gradient, then loss, hits, weight; computed class-minor, see the multinomial
-section). The per-row arithmetic is the dense
-kernels' own: :func:`.dense._residuals` (vectorised ``exp_nonpos`` /
-``log1p_unit`` sigmoid and loss) and :func:`.multinomial._softmax_inplace`.
+*adds* the unnormalised sums of a pass into ``total``, the binary partial row
+of :mod:`.layout` (``d + 5`` long), and :func:`multinomial_partials` into the
+multinomial one (``K*d + K + 3``; computed class-minor, see the multinomial
+section). The per-row arithmetic is the dense kernels' own, from
+:mod:`.layout`: :func:`.layout.residuals` (vectorised ``exp_nonpos`` /
+``log1p_unit`` sigmoid and loss) and :func:`.layout.softmax_inplace`.
 
 Determinism: rows are cut into fixed blocks of about equal work
 (:func:`block_bounds`: nonzeros plus a per-row cost), chosen from ``indptr``
@@ -36,15 +28,11 @@ change any column's order). The serial and the parallel (``prange``) pass
 give bit-for-bit the same result for any number of threads
 (``tests/test_kernels_sparse.py::test_bitwise_across_threads``).
 
-Speed (``python scripts/sparse_bandwidth.py``, the README's 2-core AMD EPYC
-in an earlier session, quiet): at 1,000,000 x 10,000 and 1% density (float64
-data, int32 indices, 1.2 GB) the parallel pass without the loss takes 70 ms
-against a bytes-over-bandwidth limit of 34 ms (35.5 GB/s), 2.1x. It is
-compute-bound: each nonzero costs a gather from ``w`` and a scatter-add into
-the block's accumulator, both 80 KB at d = 10,000 and so missing L1. With X
-already in L2 the two take about 0.5 and 0.65 ns a nonzero (the same written
-in C), so two cores cannot go below about 0.6 ns a nonzero, 1.7-2x the limit
-at the 35-42 GB/s this machine reads; the pass is at 0.7.
+Speed: the pass is compute-bound rather than bandwidth-bound, since each
+nonzero costs a gather from ``w`` and a scatter-add into the block's
+accumulator, which for wide ``X`` miss L1; ``python
+scripts/diagnostics/sparse_bandwidth.py`` prints the pass against the bytes it
+reads over the machine's bandwidth.
 """
 
 import numpy as np
@@ -52,49 +40,54 @@ from numba import njit, prange
 
 from ._math import DENSE_JIT as JIT
 from ._prefetch import hint_l1, hint_l2
-from .dense import _EXTRA, _residuals
-from .multinomial import _softmax_inplace
+from .layout import (
+    BINARY_TAIL,
+    HITS,
+    LOSS,
+    MULTINOMIAL_TAIL,
+    WEIGHT,
+    csr_dot,
+    csr_scatter,
+    residuals,
+    softmax_inplace,
+)
+
+# The names kernels/newton.py imports (kept until it imports them from .layout).
+_dot, _scatter = csr_dot, csr_scatter
 
 # DENSE_JIT (NumPy's error model) for every kernel here, as in dense.py: the
 # per-group residual loop must vectorise, and the only divisions are by
 # 1 + e >= 1, a softmax sum >= 1 and the validated, positive weight sum.
 
-_M_EXTRA = 3  # multinomial: loss, hits, weight after the K*d + K gradient entries
+# A binary block's intercept gradient and tail (.layout), summed in scratch of
+# its own before they are added to the block's partial row (see _binary_block).
+_B_EXTRA = 1 + BINARY_TAIL
 
 # --- blocks ----------------------------------------------------------------------
-# A block's work is its nonzeros plus ROW_WORK per row: besides its nonzeros a
-# row costs its sigmoid, loop setups, a horizontal vector sum and its share of
-# the prefetch bookkeeping. Serially from memory at d = 10,000: 26 ns a row
-# of 10 nonzeros, 131 ns a row of 100, i.e. 1.17 ns a nonzero and 14 ns a
-# row, the cost of 12 nonzeros. It only matters for load balance: without it
-# millions of empty or near-empty rows could pile into one block.
+# CSR blocks are cut by work, not by a fixed row count (dense blocks:
+# .layout.block_rows): a block's work is its nonzeros plus ROW_WORK per row,
+# since besides its nonzeros a row costs its sigmoid, loop setups and a
+# horizontal vector sum, about as much as a dozen nonzeros. It only matters
+# for load balance: without it millions of empty or near-empty rows could pile
+# into one block (tests/test_kernels_sparse.py::test_block_bounds_of_a_long_matrix).
 ROW_WORK = 12
 # Work per block: at least BLOCK_WORK and at least WIDTH_WORK partial-row
 # widths, so that zeroing a block's partials row and adding it to the total
-# (2 x width x 8 bytes) stay within about 2% of reading its nonzeros (12 bytes
-# each for float64 data and int32 indices), and the partials array about 1% of
-# X. At 1,000,000 x 10,000 and 1% density: 936,000 nonzeros a block
-# (BLOCK_WORK wins over 64 x 10,005), 107 blocks, 8.6 MB of partials. Many
-# more blocks than threads, so the static prange split is balanced.
+# stay small beside reading its nonzeros, and the partials array small beside
+# X; and many more blocks than threads, so that the static prange split is
+# balanced.
 BLOCK_WORK = 1 << 20
 WIDTH_WORK = 64
 # Rows per group inside a block: their logits are computed first (one gather
-# per nonzero), then their residuals in one vectorised loop (dense._residuals),
+# per nonzero), then their residuals in one vectorised loop (.layout.residuals),
 # then their gradient (one scatter-add per nonzero) re-reads the group's
-# nonzeros from L2. 64 rows of 100 nonzeros are 77 KB of data and indices:
-# serially, 1,000,000-row X at d = 10,000 (ns per nonzero, rows of 30 / 100):
-# G = 4 2.07 / 1.78, G = 8 1.82 / 1.72, G = 16 1.99 / 1.77, G = 64 1.68 / 1.66
-# (256 no better; measured with the L2 prefetch only). Interleaving w with the
-# accumulator (w_j and acc_j on one cache line, so the scatter hits the lines
-# the gather brought) was slower at every G (1.9 - 2.4).
+# nonzeros from L2, where a group of rows of a hundred nonzeros still fits.
 GROUP_ROWS = 64
 # Software prefetch of data and indices, one hint per cache line: this many
 # nonzeros ahead into L2 and, nearer, into L1. The hardware prefetchers alone
-# leave the stream exposed while the random w / accumulator accesses miss L1
-# (the same pass over X already in L2 is 1.2 ns a nonzero, from memory 1.6).
-# Serial, rows of 100, d = 10,000, ns a nonzero from memory: none 1.83, L2 at
-# 4,096 1.55 (1,024 to 16,384 alike; into L1 or non-temporal alone: no gain),
-# L2 at 4,096 + L1 at 128 / 256 / 512: 1.29 / 1.27 / 1.32.
+# leave the stream exposed while the random w / accumulator accesses miss L1.
+# python scripts/diagnostics/sparse_bandwidth.py times the pass; with
+# FASTLOGREG_PREFETCH=0 (see ._prefetch) it runs without the hints.
 PREFETCH_L2 = 4096
 PREFETCH_L1 = 256
 # Columns per slice of the parallel reduction of the partials (16 KB of total).
@@ -103,8 +96,9 @@ REDUCE_COLUMNS = 2048
 PREDICT_ROWS = 4096
 # Up to this many classes the softmax pass sweeps a row once per class, for the
 # logits and for the gradient (LLVM vectorises or unrolls each sweep); more
-# classes update K contiguous entries per nonzero in one sweep. With one sweep
-# at K = 2 / 3 the class-minor pass was 1.3x / 1.15x the class-major one.
+# classes update K contiguous entries per nonzero in one sweep, which is
+# slower for few classes (python scripts/diagnostics/sparse_bandwidth.py
+# --classes K times the pass).
 CLASS_OUTER_MAX = 4
 
 
@@ -161,41 +155,16 @@ def _prefetch(data, indices, marks, end):
     return far_data, far_indices, near_data, near_indices
 
 
-@njit(**JIT)
-def _dot(data, indices, start, end, w):
-    # reassoc: LLVM vectorises this with AVX-512 gathers (vgatherdpd), four
-    # accumulators of eight. Written as four scalar chains without reassoc it
-    # was 5-10% slower (in L2 and from memory).
-    s = 0.0
-    for p in range(np.uintp(start), np.uintp(end)):
-        s += data[p] * w[np.uintp(indices[p])]
-    return s
-
-
-@njit(**JIT)
-def _scatter(data, indices, start, end, r, acc, offset):
-    # Scalar, unrolled eight times by LLVM: four instructions a nonzero. A
-    # vectorised scatter-add would need rows free of repeated columns, which
-    # LLVM cannot know; written in C with AVX-512 gathers and scatters it was
-    # slower anyway (0.92 against 0.69 ns a nonzero in L2). Loading four
-    # accumulator entries before storing any (which loses updates when a row
-    # repeats a column) was 10-25% faster alone in C, no faster in the fused
-    # pass (1.35 ns a nonzero both). ``offset`` selects a class's gradient in
-    # the K*d layout.
-    off = np.uintp(offset)
-    for p in range(np.uintp(start), np.uintp(end)):
-        acc[off + np.uintp(indices[p])] += r * data[p]
-
-
 # --- binary ------------------------------------------------------------------------
 
 @njit(**JIT)
 def _binary_block(data, indices, indptr, y, sw, w, b, lo, hi, z, yb, sb, extra, acc,
                   need_loss):
-    """Add rows ``lo:hi`` into ``acc`` (d + 5): logits of a group of rows, their
-    residuals in one vectorised loop, then their gradient.
+    """Add rows ``lo:hi`` into ``acc`` (a binary partial row of :mod:`.layout`):
+    logits of a group of rows, their residuals in one vectorised loop, then
+    their gradient.
 
-    ``z``, ``yb``, ``sb`` (GROUP_ROWS) and ``extra`` (5) are the block's own
+    ``z``, ``yb``, ``sb`` (GROUP_ROWS) and ``extra`` (_B_EXTRA) are the block's own
     scratch: the residual loop's sums go to ``extra``, not to ``acc``, a view
     of the shared partials whose reference count two threads would otherwise
     update (atomically, on one cache line) around every group.
@@ -212,13 +181,13 @@ def _binary_block(data, indices, indptr, y, sw, w, b, lo, hi, z, yb, sb, extra, 
             start = indptr[i]
             end = indptr[i + 1]
             marks = _prefetch(data, indices, marks, end)
-            z[t] = _dot(data, indices, start, end, w) + b
+            z[t] = csr_dot(data, indices, start, end, w) + b
             yb[t] = y[i]
             sb[t] = sw[i]
-        _residuals(z, yb, sb, m, need_loss, extra, 0)
+        residuals(z, yb, sb, m, need_loss, extra, 0)
         for t in range(m):
-            _scatter(data, indices, indptr[g + t], indptr[g + t + 1], z[t], acc, 0)
-    for j in range(_EXTRA):
+            csr_scatter(data, indices, indptr[g + t], indptr[g + t + 1], z[t], acc, 0)
+    for j in range(_B_EXTRA):
         acc[d + j] += extra[j]
 
 
@@ -228,7 +197,7 @@ def _binary_serial(data, indices, indptr, y, sw, w, b, bounds, total, need_loss)
     z = np.empty(GROUP_ROWS)
     yb = np.empty(GROUP_ROWS)
     sb = np.empty(GROUP_ROWS)
-    extra = np.empty(_EXTRA)
+    extra = np.empty(_B_EXTRA)
     for k in range(bounds.shape[0] - 1):
         acc[:] = 0.0
         _binary_block(data, indices, indptr, y, sw, w, b, bounds[k], bounds[k + 1], z, yb,
@@ -238,17 +207,17 @@ def _binary_serial(data, indices, indptr, y, sw, w, b, bounds, total, need_loss)
 
 @njit(parallel=True, **JIT)
 def _binary_parallel(data, indices, indptr, y, sw, w, b, bounds, partials, need_loss):
-    # One prange over all blocks. Blocks in waves of 16, each wave reduced
-    # before the next (partials that stay in cache), were as fast on a quiet
-    # machine (47 against 45 ms at 300,000 x 10,000) and up to 8x slower on a
-    # busy one: every wave waits for its slowest, perhaps descheduled, thread.
+    # One prange over all blocks. Blocks in waves, each wave reduced before
+    # the next (partials that stay in cache), were no faster on a quiet
+    # machine and much slower on a busy one: every wave waits for its
+    # slowest, perhaps descheduled, thread.
     for k in prange(bounds.shape[0] - 1):
         acc = partials[k]
         acc[:] = 0.0
         z = np.empty(GROUP_ROWS)
         yb = np.empty(GROUP_ROWS)
         sb = np.empty(GROUP_ROWS)
-        extra = np.empty(_EXTRA)
+        extra = np.empty(_B_EXTRA)
         _binary_block(data, indices, indptr, y, sw, w, b, bounds[k], bounds[k + 1], z, yb,
                       sb, extra, acc, need_loss)
 
@@ -289,12 +258,9 @@ def binary_partials(data, indices, indptr, y, sw, w, b, parallel, total, need_lo
 # = W[k, j] (:func:`_class_minor`): a nonzero in column j then reads the K
 # weights of j, and adds into the K gradient entries of j, on one or two cache
 # lines, instead of K lines d apart. The block partials keep that layout; the
-# reduction into ``total`` turns them back to K*d. The pass at 200,000 x
-# 10,000, 1%, 2 threads, ns a nonzero, class-major (one gather and one
-# scatter sweep per class) against class-minor, timed alternately in one
-# process: K = 2 2.34 / 2.32, K = 3 3.23 / 3.33, K = 5 6.61 / 5.78, K = 10
-# 14.3 / 8.6, K = 20 28.8 / 10.3 (python scripts/sparse_bandwidth.py --n
-# 200000 --classes K for the current figure).
+# reduction into ``total`` turns them back to K*d. Class-major passes (one
+# gather and one scatter sweep per class) fall behind as K grows (python
+# scripts/diagnostics/sparse_bandwidth.py --classes K times the pass).
 
 @njit(**JIT)
 def _class_minor(W):
@@ -311,19 +277,17 @@ def _class_minor(W):
 def _class_minor_logits(data, indices, start, end, WT, b, p):
     """``p[k] = b[k] + sum over the nonzeros start:end of x * WT[j*K + k]``.
 
-    Four nonzeros per update of ``p``: ``p`` lives in memory, so one nonzero
-    at a time chains every update through a store and a load. Serial, 50,000
-    x 10,000 at 1%, ns a nonzero of the whole row loop, one / four at a time
-    (/ class-outer: K sweeps of the row, one register chain each): K = 3 6.5
-    / 5.2 (/ 4.7), K = 5 9.2 / 6.6 (/ 8.8), K = 10 11.3 / 10.6 (/ 16.7), K =
-    20 13.8 / 12.9 (/ 22.7)."""
+    Up to CLASS_OUTER_MAX classes, K sweeps of the row, one register chain
+    each; more classes, four nonzeros per update of ``p``: ``p`` lives in
+    memory, so one nonzero at a time would chain every update through a store
+    and a load."""
     K = b.shape[0]
     uK = np.uintp(K)
     if K <= CLASS_OUTER_MAX:
         for k in range(K):
             t = b[k]
             uk = np.uintp(k)
-            for q in range(start, end):  # reassoc: vectorised gathers, as _dot
+            for q in range(start, end):  # reassoc: vectorised gathers, as csr_dot
                 t += data[q] * WT[np.uintp(indices[q]) * uK + uk]
             p[k] = t
         return
@@ -353,7 +317,7 @@ def _class_minor_logits(data, indices, start, end, WT, b, p):
 
 
 @njit(inline="always", **JIT)
-def _class_minor_scatter(data, indices, start, end, r, acc):
+def _class_minorcsr_scatter(data, indices, start, end, r, acc):
     """``acc[j*K + k] += r[k] * x`` for the nonzeros ``x`` (column ``j``) of
     ``start:end``; up to CLASS_OUTER_MAX classes one sweep per class (a loop
     LLVM unrolls), more classes one sweep with K contiguous updates."""
@@ -389,22 +353,22 @@ def _multinomial_rows(data, indices, indptr, y, sw, WT, b, rows, p, r, acc):
         end = np.uintp(indptr[i + 1])
         _class_minor_logits(data, indices, start, end, WT, b, p)
         yi = int(y[i])
-        loss, hit = _softmax_inplace(p, yi)
+        loss, hit = softmax_inplace(p, yi)
         s = sw[i]
         for k in range(K):
             r[k] = s * (p[k] - (1.0 if k == yi else 0.0))
             acc[base + k] += r[k]
-        _class_minor_scatter(data, indices, start, end, r, acc)
-        acc[base + K] += s * loss
+        _class_minorcsr_scatter(data, indices, start, end, r, acc)
+        acc[base + K + LOSS] += s * loss
         if hit:
-            acc[base + K + 1] += s
-        acc[base + K + 2] += s
+            acc[base + K + HITS] += s
+        acc[base + K + WEIGHT] += s
 
 
 @njit(**JIT)
 def _add_class_major(acc, K, total):
     """``total += acc`` with acc's class-minor gradient turned back to K*d."""
-    d = (acc.shape[0] - K - _M_EXTRA) // K
+    d = (acc.shape[0] - K - MULTINOMIAL_TAIL) // K
     for k in range(K):
         for j in range(d):
             total[k * d + j] += acc[j * K + k]
@@ -441,7 +405,7 @@ def _reduce_class_major(partials, K, total):
     """``total += partials[0]; total += partials[1]; ...`` with each block's
     class-minor gradient turned back to K*d, in parallel over classes and
     slices of the columns: each entry adds the blocks in block order."""
-    d = (total.shape[0] - K - _M_EXTRA) // K
+    d = (total.shape[0] - K - MULTINOMIAL_TAIL) // K
     slices = (d + REDUCE_COLUMNS - 1) // REDUCE_COLUMNS
     for t in prange(K * slices):
         k = t // slices
@@ -501,7 +465,7 @@ def binary_minibatch_epoch(data, indices, indptr, y, sw, w, b, order, batch_size
     z = np.empty(batch_size)
     yb = np.empty(batch_size)
     sb = np.empty(batch_size)
-    acc = np.zeros(d + _EXTRA)
+    acc = np.zeros(d + _B_EXTRA)
     S = _weight_sum(sw)
     total_loss = 0.0
     total_hits = 0.0
@@ -510,13 +474,13 @@ def binary_minibatch_epoch(data, indices, indptr, y, sw, w, b, order, batch_size
         nb = min(m, first + batch_size) - first
         for t in range(nb):
             i = order[first + t]
-            z[t] = _dot(data, indices, indptr[i], indptr[i + 1], w) + b[0]
+            z[t] = csr_dot(data, indices, indptr[i], indptr[i + 1], w) + b[0]
             yb[t] = y[i]
             sb[t] = sw[i]
-        _residuals(z, yb, sb, nb, True, acc, d)
+        residuals(z, yb, sb, nb, True, acc, d)
         for t in range(nb):
             i = order[first + t]
-            _scatter(data, indices, indptr[i], indptr[i + 1], z[t], acc, 0)
+            csr_scatter(data, indices, indptr[i], indptr[i + 1], z[t], acc, 0)
         scale = S * nb / n
         # One O(d) sweep per batch: the penalty's norm at w_B, the update, and
         # the zeroing of the accumulator for the next batch.
@@ -526,8 +490,8 @@ def binary_minibatch_epoch(data, indices, indptr, y, sw, w, b, order, batch_size
             sq += wj * wj
             w[j] = wj - learning_rate * (acc[j] / scale + alpha * wj)
             acc[j] = 0.0
-        total_loss += acc[d + 1] / S + nb / m * 0.5 * alpha * sq
-        total_hits += acc[d + 2] / S
+        total_loss += acc[d + 1 + LOSS] / S + nb / m * 0.5 * alpha * sq
+        total_hits += acc[d + 1 + HITS] / S
         if fit_intercept:
             b[0] -= learning_rate * acc[d] / scale
         acc[d:] = 0.0
@@ -546,7 +510,7 @@ def multinomial_minibatch_epoch(data, indices, indptr, y, sw, W, b, order, batch
     K, d = W.shape
     base = K * d
     WT = _class_minor(W)
-    acc = np.zeros(base + K + _M_EXTRA)
+    acc = np.zeros(base + K + MULTINOMIAL_TAIL)
     p = np.empty(K)
     r = np.empty(K)
     S = _weight_sum(sw)
@@ -564,8 +528,8 @@ def multinomial_minibatch_epoch(data, indices, indptr, y, sw, W, b, order, batch
             sq += wt * wt
             WT[t] = wt - learning_rate * (acc[t] / scale + alpha * wt)
             acc[t] = 0.0
-        total_loss += acc[base + K] / S + nb / m * 0.5 * alpha * sq
-        total_hits += acc[base + K + 1] / S
+        total_loss += acc[base + K + LOSS] / S + nb / m * 0.5 * alpha * sq
+        total_hits += acc[base + K + HITS] / S
         if fit_intercept:
             for k in range(K):
                 b[k] -= learning_rate * acc[base + k] / scale
@@ -583,7 +547,7 @@ def multinomial_minibatch_epoch(data, indices, indptr, y, sw, W, b, order, batch
 def decision_function(data, indices, indptr, w, b, out):
     """``out[i] = X[i] . w + b`` for CSR ``X``, in parallel over rows."""
     for i in prange(indptr.shape[0] - 1):
-        out[i] = _dot(data, indices, indptr[i], indptr[i + 1], w) + b
+        out[i] = csr_dot(data, indices, indptr[i], indptr[i + 1], w) + b
 
 
 @njit(parallel=True, **JIT)

@@ -1,0 +1,272 @@
+"""What the kernels share: a pass's partial row, its blocks, and the per-row math.
+
+The partial row
+---------------
+Every fused pass sums, block by block, into rows of one layout. The first
+``n_params`` entries are the gradient, in the order of a problem's ``theta``
+(:mod:`fastlogreg.solvers.problem`); named offsets after them hold the rest::
+
+    binary (n_params = d + 1)            multinomial (n_params = K*d + K)
+    [0:d]      sum_i r_i x_i             [k*d:(k+1)*d]  class k's gradient
+    [d]        sum_i r_i                 [K*d + k]      class k's intercept
+    [d+1 + LOSS]    sum_i s_i loss_i     [K*d+K + LOSS]    sum_i s_i loss_i
+    [d+1 + HITS]    sum_i s_i hit_i      [K*d+K + HITS]    sum_i s_i hit_i
+    [d+1 + WEIGHT]  sum_i s_i            [K*d+K + WEIGHT]  sum_i s_i
+    [d+1 + PROBE]   sum_i 0 * z_i
+
+with ``r_i = s_i (sigmoid(z_i) - y_i)`` (binary) or ``s_i (softmax(z_i) -
+onehot(y_i))`` (multinomial). The probe is 0 unless a logit is inf or nan:
+it lets the gradient-descent epochs that skip the loss still notice
+divergence. A pass's ``out`` (what :func:`.dense.finish` and
+:func:`.multinomial.finish` write, and a problem's ``evaluate`` returns) keeps
+the first ``n_params + 2`` entries, normalised by the weight: ``out[n_params +
+LOSS]`` is the objective and ``out[n_params + HITS]`` the accuracy.
+
+Blocks
+------
+Rows are cut into blocks whose size depends only on the bytes of a row
+(:func:`block_rows`) for dense ``X``, and only on ``indptr`` for CSR ``X``
+(:func:`.sparse.block_bounds`, which balances nonzeros), never on the thread
+count. Each block sums into its own partial row in one order, and the rows are
+added in block order, so the serial and the parallel pass give the same bits
+for any number of threads (``tests/test_kernels_dense.py::
+test_bitwise_across_threads``, and the same test in the multinomial and sparse
+test files).
+
+Serial or parallel
+------------------
+Every entry that has a ``parallel`` argument runs the serial pass or the
+``prange`` one; both give the same bits. The kernels take no decision: the
+rule lives in :func:`fastlogreg.sources.memory.use_threads` (the parallel
+pass once ``X`` has :data:`fastlogreg.sources.memory.PARALLEL_MIN_ELEMENTS`
+elements and Numba has more than one thread), which every source applies to
+what one call reads (a whole array, a file's chunk, a CSR's nonzeros); a Dask
+chunk runs the serial pass, Dask itself running chunks side by side.
+"""
+
+from math import exp, log
+
+import numpy as np
+from numba import njit
+
+from ._math import DENSE_JIT, JIT, exp_nonpos, log1p_unit
+from ._prefetch import hint_l2
+
+__all__ = [
+    "BINARY_TAIL", "HITS", "LOSS", "MULTINOMIAL_TAIL", "PROBE", "WEIGHT",
+    "binary_width", "block_count", "block_rows", "csr_dot", "csr_scatter", "gather_batch",
+    "gradient_sweep", "multinomial_width", "residuals", "softmax_inplace",
+]
+
+# --- the partial row ----------------------------------------------------------------
+# Offsets after the n_params gradient entries (see the module docstring).
+LOSS = 0
+HITS = 1
+WEIGHT = 2
+PROBE = 3
+BINARY_TAIL = 4       # LOSS, HITS, WEIGHT, PROBE
+MULTINOMIAL_TAIL = 3  # LOSS, HITS, WEIGHT
+
+
+@njit(**DENSE_JIT)
+def binary_width(n_features):
+    """Length of a binary partial row: ``d + 1`` gradient entries and the tail."""
+    return n_features + 1 + BINARY_TAIL
+
+
+@njit(**DENSE_JIT)
+def multinomial_width(n_classes, n_features):
+    """Length of a multinomial partial row: ``K*d + K`` gradient entries and the tail."""
+    return n_classes * (n_features + 1) + MULTINOMIAL_TAIL
+
+
+# --- blocks ---------------------------------------------------------------------------
+# A C-ordered block is swept three times (logits, residuals, gradient), so it
+# must stay in a core's L2 between the sweeps: X then still comes from memory
+# once. An F-ordered block is d separate runs of rows, one per column, and the
+# hardware prefetcher restarts on each, so it is larger: longer runs.
+# python scripts/diagnostics/epoch_anatomy.py shows a block's share of an epoch.
+BLOCK_BYTES_C = 256 * 1024
+BLOCK_BYTES_F = 1024 * 1024
+# Per-block work (a small allocation, one partial row) must stay negligible.
+MIN_BLOCK_ROWS = 64
+MAX_BLOCK_ROWS = 8192
+
+
+@njit(**DENSE_JIT)
+def block_rows(n_features, itemsize, column_major=False):
+    """Rows per block of a dense pass over rows of ``n_features`` elements of
+    ``itemsize`` bytes: C-ordered blocks (the default) or F-ordered ones.
+
+    The one block size of the dense kernels; it depends on the bytes of a row
+    only, never on the thread count, so that the passes are deterministic.
+    """
+    size = BLOCK_BYTES_F if column_major else BLOCK_BYTES_C
+    rows = size // max(1, n_features * itemsize)
+    return min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, rows))
+
+
+@njit(**DENSE_JIT)
+def block_count(n_rows, rows):
+    """Blocks of ``rows`` rows (the last one shorter) in ``n_rows`` rows."""
+    return (n_rows + rows - 1) // rows
+
+
+# --- the per-row math, vectorised over a group or block of rows --------------------
+
+def _residual_loop(with_loss):
+    """The residual loop of :func:`residuals`, with or without the loss: one
+    source, two compiled loops (``with_loss`` is a compile-time constant)."""
+
+    @njit(inline="always", **DENSE_JIT)
+    def loop(z, y, s, m, acc, d):
+        gb = 0.0
+        hits = 0.0
+        wsum = 0.0
+        probe = 0.0
+        loss = 0.0
+        for k in range(m):
+            zk = z[k]
+            yk = y[k]
+            sk = s[k]
+            e = exp_nonpos(-abs(zk))
+            q = 1.0 / (1.0 + e)
+            p = q if zk >= 0.0 else e * q
+            rk = sk * (p - yk)
+            z[k] = rk
+            gb += rk
+            hits += sk if (p > 0.5) == (yk == 1.0) else 0.0
+            wsum += sk
+            probe += 0.0 * zk
+            if with_loss:
+                lin = (1.0 - yk) * zk if zk > 0.0 else -yk * zk
+                loss += sk * (log1p_unit(e) + lin)
+        tail = d + 1
+        acc[d] += gb
+        acc[tail + LOSS] += loss
+        acc[tail + HITS] += hits
+        acc[tail + WEIGHT] += wsum
+        acc[tail + PROBE] += probe
+
+    return loop
+
+
+_residuals_with_loss = _residual_loop(True)
+_residuals_without_loss = _residual_loop(False)
+
+
+@njit(inline="always", **DENSE_JIT)
+def residuals(z, y, s, m, need_loss, acc, d):
+    """Turn the logits ``z[:m]`` into weighted residuals ``s (sigmoid(z) - y)``
+    in place, and add the intercept gradient (at ``acc[d]``) and the tail
+    (loss if ``need_loss``, else 0; hits, weight, probe) after it.
+
+    One loop without calls or branches that LLVM cannot turn into selects:
+    it vectorises across rows. The sigmoid is ``1 / (1 + e)`` or ``e / (1 +
+    e)`` with ``e = exp(-|z|)`` in (0, 1] (never overflows); the loss is
+    ``log1p(e) + (1 - y) z`` for z > 0 and ``log1p(e) - y z`` otherwise, the
+    oracle's stable forms (``tests/test_kernels_dense.py`` compares them).
+    """
+    if need_loss:
+        _residuals_with_loss(z, y, s, m, acc, d)
+    else:
+        _residuals_without_loss(z, y, s, m, acc, d)
+
+
+@njit(inline="always", **JIT)
+def softmax_inplace(z, yi):
+    """Overwrite logits ``z`` with softmax(z); return (loss, hit) for class ``yi``.
+
+    Shifting by the max keeps every exp in (0, 1] and the sum in [1, K]. One
+    buffer, updated in place: with separate logit and probability scratch
+    arrays the compiled loops took address-dependent paths and the same row
+    came out differently from call to call
+    (tests/test_kernels_multinomial.py::test_bitwise_across_threads).
+    """
+    K = z.shape[0]
+    top = 0
+    for k in range(1, K):
+        if z[k] > z[top]:
+            top = k
+    m = z[top]
+    zy = z[yi]
+    total = 0.0
+    for k in range(K):
+        z[k] = exp(z[k] - m)
+        total += z[k]
+    for k in range(K):
+        z[k] /= total
+    return log(total) + m - zy, top == yi
+
+
+@njit(inline="always", **DENSE_JIT)
+def gradient_sweep(X, Xb, r, g, far, far_hi):
+    """``g[j] += sum_t r[t] Xb[t, j]`` over the rows of ``Xb``, four rows per
+    load and store of ``g`` (the loop over j a plain vector loop), hinting
+    flat elements ``far:far_hi`` of ``X`` into L2 a share per four rows (none
+    if ``far == far_hi``). Shared by the binary and the softmax C sweeps."""
+    m, d = Xb.shape
+    step = (far_hi - far) // max(1, m) + 1
+    far_from = far
+    k = 0
+    while k + 4 <= m:
+        far = hint_l2(X, far, min(far_hi, far_from + (k + 4) * step))
+        x0, x1, x2, x3 = Xb[k], Xb[k + 1], Xb[k + 2], Xb[k + 3]
+        r0, r1, r2, r3 = r[k], r[k + 1], r[k + 2], r[k + 3]
+        for j in range(d):
+            g[j] += r0 * x0[j] + r1 * x1[j] + r2 * x2[j] + r3 * x3[j]
+        k += 4
+    while k < m:
+        row = Xb[k]
+        rk = r[k]
+        for j in range(d):
+            g[j] += rk * row[j]
+        k += 1
+
+
+@njit(**DENSE_JIT)
+def gather_batch(X, y, sw, order, start, nb, Xb, yb, sb):
+    """Copy rows ``order[start:start + nb]`` of X, y and sw into the batch buffers.
+
+    One gather per batch turns permuted (and F-ordered) access into a small
+    C-ordered block that the row sweeps read contiguously; the binary and the
+    multinomial mini-batch epochs share it.
+    """
+    d = X.shape[1]
+    for k in range(nb):
+        i = order[start + k]
+        for j in range(d):
+            Xb[k, j] = X[i, j]
+        yb[k] = y[i]
+        sb[k] = sw[i]
+
+
+# --- one CSR row -------------------------------------------------------------------
+# Nonzeros are addressed through unsigned positions (np.uintp): a signed index
+# keeps Numba's negative-index wrap-around test in the loop.
+
+@njit(**DENSE_JIT)
+def csr_dot(data, indices, start, end, w):
+    """``sum_p data[p] * w[indices[p]]`` over the nonzeros ``start:end`` of a row.
+
+    With reassoc LLVM vectorises it with gathers and several accumulators;
+    hand-written scalar chains were slower
+    (``python scripts/diagnostics/sparse_bandwidth.py`` times the pass).
+    """
+    s = 0.0
+    for p in range(np.uintp(start), np.uintp(end)):
+        s += data[p] * w[np.uintp(indices[p])]
+    return s
+
+
+@njit(**DENSE_JIT)
+def csr_scatter(data, indices, start, end, r, acc, offset):
+    """``acc[offset + indices[p]] += r * data[p]`` over the nonzeros ``start:end``.
+
+    Scalar, unrolled by LLVM: a vectorised scatter-add would need rows free of
+    repeated columns, which LLVM cannot know. ``offset`` selects a class's
+    gradient in the K*d layout.
+    """
+    off = np.uintp(offset)
+    for p in range(np.uintp(start), np.uintp(end)):
+        acc[off + np.uintp(indices[p])] += r * data[p]
