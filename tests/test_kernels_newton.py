@@ -36,7 +36,7 @@ def test_registry_has_the_newton_passes():
     assert set(DENSE) == {"hessp", "hessp_parallel", "multinomial_hessp",
                           "multinomial_hessp_parallel", "hessian", "hessian_parallel",
                           "multinomial_hessian", "multinomial_hessian_parallel"}
-    assert len(SPARSE) == 6
+    assert len(SPARSE) == 8
 
 
 @pytest.mark.parametrize("options", list(OPTIONS))
@@ -79,7 +79,8 @@ def test_binary_passes_match_oracle_hypothesis(n, d, seed, layout, scale):
 @pytest.mark.parametrize("layout", ["C", "F"])
 @pytest.mark.parametrize("name", ["hessp", "hessian", "multinomial_hessp",
                                   "multinomial_hessian", "sparse_hessp",
-                                  "sparse_multinomial_hessp", "sparse_hessian"])
+                                  "sparse_multinomial_hessp", "sparse_hessian",
+                                  "sparse_multinomial_hessian"])
 def test_bitwise_across_threads(name, layout):
     kw = {} if "sparse" in name else {"layout": layout}
     case = _case(name, 40003, 9, weighted=True, alpha=0.1, **kw)

@@ -596,8 +596,8 @@ def _hessian_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
     K, d = case.w.shape
     n = K * (d + 1)
     total, H = np.zeros(K * d + K + 3), np.zeros((n, n))
-    newton.multinomial_hessian(case.X, case.y, case.sample_weight, case.w, case.b,
-                               parallel, total, H)
+    _dense_or_csr(case, newton.multinomial_hessian, newton.csr_multinomial_hessian,
+                  case.y, case.sample_weight, case.w, case.b, parallel, total, H)
     out = np.empty(K * d + K + 2)
     multinomial.finish(total, case.w, case.alpha, out)
     H = H / S
@@ -655,6 +655,12 @@ COMPARISONS.update({c.name: c for c in [
     Comparison("sparse_hessian_parallel", lambda c: _hessian_fast(c, True),
                _hessian_oracle, "binary gradient and Hessian over CSR X, prange",
                "newton_sparse"),
+    Comparison("sparse_multinomial_hessian", lambda c: _hessian_fast(c, False),
+               _hessian_oracle, "softmax gradient and Hessian over CSR X (serial)",
+               "newton_sparse_multinomial"),
+    Comparison("sparse_multinomial_hessian_parallel", lambda c: _hessian_fast(c, True),
+               _hessian_oracle, "softmax gradient and Hessian over CSR X, prange",
+               "newton_sparse_multinomial"),
 ]})
 #: The second-order entries' own kinds (the first-order kernels' test files
 #: select their entries by kind), fed by the same case makers.

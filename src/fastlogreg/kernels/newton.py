@@ -69,6 +69,7 @@ __all__ = [
     "binary_hessp",
     "csr_binary_hessian",
     "csr_binary_hessp",
+    "csr_multinomial_hessian",
     "csr_multinomial_hessp",
     "hessian_groups",
     "multinomial_hessian",
@@ -892,3 +893,92 @@ def multinomial_hessian_zeros(K: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     """Zeroed ``(total, H)`` for :func:`multinomial_hessian`."""
     n = K * (d + 1)
     return np.zeros(multinomial_width(K, d)), np.zeros((n, n))
+
+
+# --- gradient and Hessian, CSR (softmax) ---------------------------------------------
+
+
+@njit(**JIT)
+def _csr_multinomial_hessian_rows(data, indices, indptr, y, sw, W, b, lo, hi, p, acc, Hk):
+    K, d = W.shape
+    tail = K * d + K
+    for i in range(lo, hi):
+        start = indptr[i]
+        end = indptr[i + 1]
+        top = 0
+        for k in range(K):
+            p[k] = _dot(data, indices, start, end, W[k]) + b[k]
+            if p[k] > p[top]:
+                top = k
+        mx = p[top]
+        yi = int(y[i])
+        zy = p[yi]
+        tot = 0.0
+        for k in range(K):
+            p[k] = exp(p[k] - mx)
+            tot += p[k]
+        s = sw[i]
+        acc[tail + LOSS] += s * (np.log(tot) + mx - zy)
+        acc[tail + HITS] += s if top == yi else 0.0
+        acc[tail + WEIGHT] += s
+        for k in range(K):
+            p[k] /= tot
+            r = s * (p[k] - (1.0 if k == yi else 0.0))
+            acc[K * d + k] += r
+            _scatter(data, indices, start, end, r, acc, k * d)
+        for k in range(K):
+            for q in range(k, K):
+                h = s * (p[k] * (1.0 if q == k else 0.0) - p[k] * p[q])
+                H = Hk[k, q]
+                H[d, d] += h
+                for a in range(start, end):
+                    ja = indices[a]
+                    xa = h * data[a]
+                    H[ja, d] += xa
+                    H[d, ja] += xa
+                    for c in range(start, end):
+                        H[ja, indices[c]] += xa * data[c]
+
+
+@njit(**JIT)
+def _csr_multinomial_hessian_serial(data, indices, indptr, y, sw, W, b, bounds, accs,
+                                    Hs):
+    G = accs.shape[0]
+    nb = bounds.shape[0] - 1
+    p = np.empty(W.shape[0])
+    for g in range(G):
+        accs[g, :] = 0.0
+        Hs[g] = 0.0
+        for k in range(g * nb // G, (g + 1) * nb // G):
+            _csr_multinomial_hessian_rows(data, indices, indptr, y, sw, W, b, bounds[k],
+                                          bounds[k + 1], p, accs[g], Hs[g])
+
+
+@njit(parallel=True, **JIT)
+def _csr_multinomial_hessian_parallel(data, indices, indptr, y, sw, W, b, bounds, accs,
+                                      Hs):
+    G = accs.shape[0]
+    nb = bounds.shape[0] - 1
+    for g in prange(G):
+        p = np.empty(W.shape[0])
+        accs[g, :] = 0.0
+        Hs[g] = 0.0
+        for k in range(g * nb // G, (g + 1) * nb // G):
+            _csr_multinomial_hessian_rows(data, indices, indptr, y, sw, W, b, bounds[k],
+                                          bounds[k + 1], p, accs[g], Hs[g])
+
+
+def csr_multinomial_hessian(data, indices, indptr, y, sw, W, b, parallel, total, H):
+    """:func:`multinomial_hessian` over CSR ``X`` given as its three arrays
+    (O(K^2 nnz per row^2) a row, into dense class blocks of each group)."""
+    K, d = W.shape
+    n = indptr.shape[0] - 1
+    bounds = block_bounds(indptr, multinomial_width(K, d))
+    G = max(1, min(hessian_groups(n, d, K * K), bounds.shape[0] - 1))
+    accs = np.empty((G, multinomial_width(K, d)))
+    Hs = np.empty((G, K, K, d + 1, d + 1))
+    run = (_csr_multinomial_hessian_parallel if parallel
+           else _csr_multinomial_hessian_serial)
+    run(data, indices, indptr, y, sw, W, b, bounds, accs, Hs)
+    _add_rows(accs, total)
+    _add_class_blocks(Hs, d, H)

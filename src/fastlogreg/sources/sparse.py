@@ -94,8 +94,10 @@ class CSR(Source):
         return total, H
 
     def multinomial_hessian_sums(self, W, b):
-        raise TypeError("solver='newton-cholesky' cannot run on a sparse CSR matrix with "
-                        "more than two classes; use solver='newton-cg' or 'lbfgs'.")
+        total, H = newton.multinomial_hessian_zeros(*W.shape)
+        newton.csr_multinomial_hessian(*self._arrays, self.y, self.sample_weight, W, b,
+                                       self.parallel, total, H)
+        return total, H
 
     def describe(self):
         return f"a sparse CSR {self.X.dtype} matrix"
