@@ -174,3 +174,57 @@ def test_solver_race_prints_a_row_per_solver():
     assert [r["solver"] for r in rows] == ["newton-cg", "newton-cholesky"]
     assert all(r["gap_ours"] <= race.GAP and r["gap_sklearn"] <= race.GAP for r in rows)
     assert all(r["ratio"] > 0 for r in rows) and len(lines) == 4
+
+
+@pytest.mark.parametrize("name", list(SOLVER))
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_chunked_sources_give_the_in_memory_result(name, n_classes, monkeypatch):
+    """A file read in chunks (Mapped, over an in-memory array here) and a Dask
+    array (local scheduler) sum their chunks' second-order passes."""
+    pytest.importorskip("dask")
+    import dask.array as da
+
+    from fastlogreg import _mapping
+    from fastlogreg.sources import DaskArrays, Mapped
+
+    monkeypatch.setattr(_mapping, "CHUNK_BYTES", 16 * 1024)
+    X, y = _data(n_classes, n=3000, d=6, seed=4)
+    sw = np.random.default_rng(2).uniform(0.5, 1.5, len(y))
+    want = SOLVER[name](_problem(X, y, sw, 1.0, True, n_classes),
+                        np.zeros((n_classes if n_classes > 2 else 1) * 7),
+                        max_iter=50, tol=1e-9)
+    sources = [Mapped(X, y, sw), DaskArrays(da.from_array(X, chunks=(700, 6)),
+                                            da.from_array(y, chunks=700),
+                                            da.from_array(sw, chunks=700))]
+    for source in sources:
+        problem = _problem(source, y, sw, 1.0, True, n_classes)
+        got = SOLVER[name](problem, np.zeros(problem.n_params), max_iter=50, tol=1e-9)
+        assert abs(got.n_iter - want.n_iter) <= 1
+        np.testing.assert_allclose(got.theta, want.theta, rtol=1e-7, atol=1e-9)
+
+
+def test_sources_without_the_passes_name_the_alternatives():
+    from fastlogreg.sources import Source
+
+    class Rows(Source):  # a source with the first-order passes only
+        n_samples, n_features = 4, 2
+        sample_weight = np.ones(4)
+
+        def binary_sums(self, w, b, need_loss):
+            raise AssertionError
+
+        def multinomial_sums(self, W, b):
+            raise AssertionError
+
+        def sq_norm_sum(self):
+            return 1.0
+
+        def sample_rows(self, rows):
+            raise AssertionError
+
+    problem = BinaryProblem(Rows(), np.zeros(4), np.ones(4), alpha=0.1)
+    with pytest.raises(TypeError, match="solver='newton-cg' cannot run on Rows; use "
+                                        "solver='lbfgs'"):
+        problem.hessp(np.zeros(3), np.ones(3))
+    with pytest.raises(TypeError, match="solver='newton-cholesky' cannot run on Rows"):
+        problem.gradient_hessian(np.zeros(3))
