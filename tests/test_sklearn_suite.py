@@ -4,7 +4,7 @@ The suite is the installed scikit-learn's ``linear_model/tests/test_logistic.py`
 (not a copy), run twice in child processes: on scikit-learn's class, then
 with fastlogreg's in its place (``sklearn_suite/fastlogreg_swap.py``). Every
 test that passes on scikit-learn's class must pass on ours, but for the
-entries of ``sklearn_suite/deselect.toml``, each with its reason, which may
+entries of ``sklearn_suite/deselect.py``, each with its reason, which may
 not be more than 3% of them.
 """
 

@@ -231,6 +231,8 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        if self.solver == "liblinear":  # binary only, as scikit-learn's
+            tags.classifier_tags.multi_class = False
         return tags
 
     def set_callbacks(self, *callbacks):
@@ -360,7 +362,8 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 "The 'liblinear' solver does not support multiclass classification "
                 "(n_classes >= 3). Either use another solver or wrap the estimator in "
-                "a OneVsRestClassifier to keep applying a one-versus-rest scheme.")
+                "a OneVsRestClassifier to keep applying a one-versus-rest scheme. Only "
+                "binary classification is supported.")
         if liblinear and not is_sparse(X) and X.size and np.max(X) > 1e30:
             raise ValueError(
                 "Using the 'liblinear' solver while X contains a maximum value > 1e30 "
@@ -408,7 +411,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         solver, options = self._solver_options(problem, l1_ratio)
         tol = float(self.tol)
         if liblinear:  # liblinear's stopping rule is relative to the start's gradient
-            tol = _liblinear_tol(problem, theta0, y_index, tol)
+            tol = _liblinear_tol(problem, theta0, y_index, tol, solver)
         if per_iteration and self.max_iter == 0:
             bridge(0, theta0)  # scikit-learn's lbfgs reports one iteration even then
         try:
@@ -444,12 +447,13 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """The registered solver that runs ``self.solver``, and its options."""
         solver = self.solver
         if solver == "liblinear":
-            # liblinear's objective, solved by our own algorithms: Newton-CG for
-            # L2 (liblinear's primal is a trust-region Newton-CG), proximal
-            # steps for L1 (the intercept's L1 included: problem.prox).
-            if l1_ratio == 0 and "newton-cg" in solvers.SOLVERS:
-                return "newton-cg", {}
-            return ("lbfgs" if l1_ratio == 0 else "nesterov"), {}
+            # liblinear's objective, solved by liblinear's algorithms on our
+            # passes: its trust-region Newton for L2, proximal Newton for L1
+            # (its newGLMNET; FISTA when too wide).
+            if l1_ratio == 0:
+                return "trust-region-newton", {}
+            small = problem.n_params <= solvers.prox_newton.MAX_PARAMS
+            return ("proximal-newton" if small else "nesterov"), {}
         if solver in ("gd", "sgd"):
             step = (1.0 / problem.lipschitz() if self.learning_rate == "auto"
                     else float(self.learning_rate))
@@ -894,18 +898,21 @@ class _CallbackBridge:
                                        reconstruction_attributes={})
 
 
-def _liblinear_tol(problem, theta0, y_index, tol: float) -> float:
-    """liblinear's stopping rule as an absolute bound on the gradient's max-norm.
+def _liblinear_tol(problem, theta0, y_index, tol: float, solver: str) -> float:
+    """liblinear's stopping rule: ``||g|| <= eps ||g_0||`` with ``eps = tol *
+    max(min(n_pos, n_neg), 1) / n`` and ``g_0`` the gradient at 0.
 
-    liblinear stops when ``||g|| <= tol * max(min(n_pos, n_neg), 1) / n *
-    ||g_0||`` (2-norms, ``g_0`` at the start); dividing by ``sqrt(n_params)``
-    makes the max-norm bound at least as strict.
+    The trust-region method takes ``eps`` itself; for the proximal Newton
+    solver it becomes an absolute bound on the max-norm (dividing by
+    ``sqrt(n_params)`` makes it at least as strict as liblinear's 2-norm).
     """
     n = y_index.shape[0]
     n_pos = int(np.count_nonzero(y_index))
-    g0 = problem.evaluate(theta0)[:problem.n_params]
-    ratio = max(min(n_pos, n - n_pos), 1) / n
-    return tol * ratio * float(np.linalg.norm(g0)) / np.sqrt(problem.n_params)
+    eps = tol * max(min(n_pos, n - n_pos), 1) / n
+    if solver == "trust-region-newton":
+        return eps
+    g0 = problem.evaluate(np.zeros_like(theta0))[:problem.n_params]
+    return eps * float(np.linalg.norm(g0)) / np.sqrt(problem.n_params)
 
 
 # Integer labels spanning at most this many values are encoded by counting

@@ -121,6 +121,8 @@ def warn_not_converged(solver: str, result: solvers.SolverResult, max_iter: int,
     from sklearn.exceptions import ConvergenceWarning
 
     n = result.n_iter
+    if result.fell_back:  # newton-cholesky handed over to lbfgs, which ran out
+        solver = "lbfgs"
     if solver == "lbfgs":
         msg = (f"lbfgs failed to converge after {n} iteration(s) (status=1):\n"
                "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT\n"

@@ -4,16 +4,13 @@ Loaded with ``-p fastlogreg_swap`` by ``tests/test_sklearn_suite.py``. Before
 collection it puts :class:`fastlogreg.LogisticRegression` where
 ``from sklearn.linear_model import LogisticRegression`` finds it (the way
 scikit-learn-intelex runs scikit-learn's suite on its patched estimators),
-and deselects the tests listed in ``deselect.toml`` beside this file.
+and deselects the tests listed in ``deselect.py`` beside this file.
 ``FASTLOGREG_SWAP=0`` runs the same suite on scikit-learn's own class.
 """
 
 import os
-import pathlib
-import tomllib
 
-DESELECT = tomllib.loads(
-    (pathlib.Path(__file__).with_name("deselect.toml")).read_text())["deselect"]
+from deselect import DESELECT
 
 
 def pytest_configure(config):

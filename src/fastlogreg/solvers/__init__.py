@@ -21,8 +21,10 @@ from .problem import (
     SolverResult,
     as_history,
 )
+from .prox_newton import proximal_newton
 from .sag import sag, saga
 from .sgd import SCHEDULES, sgd
+from .tron import tron
 
 #: Every solver by its ``solver=`` name. Each is called as
 #: ``SOLVERS[name](problem, theta0, *, max_iter, tol, record_every, monitor, **options)``
@@ -36,6 +38,10 @@ SOLVERS = {
     "saga": saga,
     "newton-cg": newton_cg,
     "newton-cholesky": newton_cholesky,
+    # liblinear's L1 algorithm (newGLMNET); the estimator's "liblinear" with L1
+    "proximal-newton": proximal_newton,
+    # liblinear's L2 algorithm (trust-region Newton); the estimator's "liblinear"
+    "trust-region-newton": tron,
 }
 
 __all__ = [
@@ -52,7 +58,9 @@ __all__ = [
     "nesterov",
     "newton_cg",
     "newton_cholesky",
+    "proximal_newton",
     "sag",
     "saga",
     "sgd",
+    "tron",
 ]
