@@ -1,0 +1,155 @@
+"""Cross-validation race: fastlogreg's LogisticRegressionCV beside scikit-learn's
+and beside a Python loop of our own LogisticRegression fits, on the same folds
+and Cs; then the batched pass's cost for M models against one model's pass.
+
+Every contender is run once untimed (JIT compilation, caches), then
+``--repeats`` times alternately; the table gives medians and ratios::
+
+    python scripts/cv_race.py                                   # a short run
+    python scripts/cv_race.py --shape 200000x50 --dtype float64  # the issue's race
+    python scripts/cv_race.py --shape 1000000x100 --dtype float32 --skip-loop
+
+The scaling table times one batched read of X (``Source.batched_sums``) for
+M models (5 folds) against the single-model fused pass on the same X.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+
+
+def _parse_shape(text: str) -> tuple[int, int]:
+    n, d = text.lower().split("x")
+    return int(n), int(d)
+
+
+def _data(shape, dtype, seed=0):
+    from sklearn.datasets import make_classification
+
+    n, d = shape
+    X, y = make_classification(n, d, n_informative=max(2, d // 2), random_state=seed)
+    return np.asarray(X, dtype=dtype), y
+
+
+def _median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def race(X, y, *, folds: int, n_cs: int, repeats: int, tol: float, max_iter: int,
+         skip_loop: bool) -> dict[str, float]:
+    """Medians (seconds) of the three ways of cross-validating C."""
+    from sklearn.linear_model import LogisticRegressionCV as SkCV
+    from sklearn.model_selection import StratifiedKFold
+
+    from fastlogreg import LogisticRegression, LogisticRegressionCV
+
+    cv = StratifiedKFold(folds)
+    Cs = np.logspace(-4, 4, n_cs)
+    common = dict(Cs=Cs, cv=cv, l1_ratios=(0,), scoring=None, tol=tol, max_iter=max_iter,
+                  use_legacy_attributes=False)
+    splits = list(cv.split(X, y))
+
+    def ours():
+        return LogisticRegressionCV(**common).fit(X, y)
+
+    def sklearn_cv():
+        return SkCV(**common).fit(X, y)
+
+    def loop():
+        # what a user writes without a CV estimator: a copy of X per fold, cold fits
+        for train, test in splits:
+            Xt, yt, Xv, yv = X[train], y[train], X[test], y[test]
+            for C in Cs:
+                LogisticRegression(C=C, tol=tol, max_iter=max_iter).fit(Xt, yt).score(Xv, yv)
+
+    contenders = {"fastlogreg LogisticRegressionCV": ours,
+                  "scikit-learn LogisticRegressionCV": sklearn_cv}
+    if not skip_loop:
+        contenders["loop of fastlogreg LogisticRegression"] = loop
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning at large C, on both sides
+        for fn in contenders.values():
+            fn()  # warm: compile and fill caches
+        times = {name: [] for name in contenders}
+        for _ in range(repeats):  # alternately, so that load drifts hit all alike
+            for name, fn in contenders.items():
+                times[name].append(_median_time(fn, 1))
+        check = ours(), sklearn_cv()
+    print(f"  best C: ours {check[0].C_:.4g}, scikit-learn {check[1].C_:.4g}")
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def scaling(X, y, models: list[int], repeats: int, folds: int = 5) -> dict[int, float]:
+    """Median time of one batched read for M models, and of one single-model pass (M=0)."""
+    from fastlogreg.sources import InMemory
+
+    n, d = X.shape
+    src = InMemory(X, y.astype(np.float64), np.ones(n))
+    rng = np.random.default_rng(0)
+    weights = np.ones((folds, n))
+    for f in range(folds):
+        weights[f, f::folds] = 0.0
+    out = np.empty(d + 3)
+    w = rng.standard_normal(d) * 0.1
+    src.binary_pass(w, 0.1, 1e-3, out)
+    result = {0: _median_time(lambda: src.binary_pass(w, 0.1, 1e-3, out), repeats)}
+    for M in models:
+        W = rng.standard_normal((M, d)) * 0.1
+        b = np.zeros(M)
+        fold_of = np.arange(M) % folds
+        src.batched_sums(W, b, weights, fold_of)
+        result[M] = _median_time(
+            lambda W=W, b=b, f=fold_of: src.batched_sums(W, b, weights, f), repeats)
+    return result
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shape", type=_parse_shape, default=(20_000, 20))
+    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--Cs", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tol", type=float, default=1e-4)
+    parser.add_argument("--max-iter", type=int, default=100)
+    parser.add_argument("--models", default="1,16,50",
+                        help="M values of the scaling table (comma-separated)")
+    parser.add_argument("--skip-loop", action="store_true",
+                        help="leave out the loop of single fits (slow on large data)")
+    parser.add_argument("--skip-race", action="store_true")
+    args = parser.parse_args(argv)
+
+    import numba
+
+    X, y = _data(args.shape, np.dtype(args.dtype))
+    print(f"X {args.shape[0]:,} x {args.shape[1]} {args.dtype}, {args.folds} folds x "
+          f"{args.Cs} Cs, tol={args.tol}, {numba.get_num_threads()} Numba threads, "
+          f"medians of {args.repeats}")
+    if not args.skip_race:
+        times = race(X, y, folds=args.folds, n_cs=args.Cs, repeats=args.repeats,
+                     tol=args.tol, max_iter=args.max_iter, skip_loop=args.skip_loop)
+        ours = times["fastlogreg LogisticRegressionCV"]
+        print(f"  {'contender':40s} {'seconds':>9s} {'ours / it':>10s}")
+        for name, t in times.items():
+            print(f"  {name:40s} {t:9.3f} {ours / t:10.3f}")
+    models = [int(m) for m in args.models.split(",") if m]
+    result = scaling(X, y, models, args.repeats, args.folds)
+    one = result.pop(0)
+    print(f"  batched pass: one model's fused pass {one * 1e3:.2f} ms")
+    print(f"  {'M':>4s} {'ms':>9s} {'x one pass':>11s}")
+    for M, t in result.items():
+        print(f"  {M:4d} {t * 1e3:9.2f} {t / one:11.2f}")
+
+
+if __name__ == "__main__":
+    main()
