@@ -192,3 +192,42 @@ def test_the_step_estimate_pulls_at_most_4096_rows_to_the_client(client, monkeyp
     with pytest.warns(ConvergenceWarning):
         LogisticRegression(solver=solver, max_iter=3, tol=0.0).fit(Xd, yd)
     assert pulled == [(min(X.shape[0], 4096), X.shape[1])]
+
+
+def test_prepare_dask_validates_and_encodes_on_the_cluster_side():
+    """sources.dask_arrays.prepare_dask: labels encoded lazily as class indices,
+    class weights applied as scikit-learn computes them, each bad input refused
+    with its message (the estimator's Dask path calls it)."""
+    import dask
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from fastlogreg.sources.dask_arrays import prepare_dask
+
+    X, y = _data(n_classes=3, n=300, d=10)
+    labels = np.array([10, 20, 30])[y]
+    sw = np.linspace(0.5, 1.5, 300)
+    Xd, yd = _chunked(X.astype(np.int64), labels, 4)
+    with dask.config.set(scheduler="sync"):
+        Xp, y_index, classes, weight, d = prepare_dask(Xd, yd, sw, "balanced")
+        assert Xp.dtype == np.float64 and d == 10 and Xp.chunks == Xd.chunks
+        np.testing.assert_array_equal(classes, [10, 20, 30])
+        np.testing.assert_array_equal(y_index.compute(), y.astype(np.float64))
+        cw = compute_class_weight("balanced", classes=classes, y=labels, sample_weight=sw)
+        np.testing.assert_allclose(weight.compute(), sw * cw[y], rtol=1e-12)
+        _, _, _, ones, _ = prepare_dask(Xd.astype(np.float32), labels, None)
+        np.testing.assert_array_equal(ones.compute(), np.ones(300))
+        bad = X.copy()
+        bad[3, 1] = np.inf
+        for args, kwargs, error, match in [
+            ((Xd, yd), dict(solver="sgd"), ValueError, "solver='sgd'.*Dask"),
+            ((Xd, yd), dict(early_stopping=True), ValueError, "early_stopping does not"),
+            ((X, yd), {}, TypeError, "X as a Dask array"),
+            ((Xd[:, 0], yd), {}, ValueError, "X must be 2-D"),
+            ((Xd.astype(bool).astype("c16"), yd), {}, TypeError, "real numbers"),
+            ((Xd, yd[:10]), {}, ValueError, "y must be 1-D"),
+            ((Xd, yd, da.ones(5)), {}, ValueError, r"sample_weight must have shape \(300,\)"),
+            ((Xd, yd, -sw), {}, ValueError, "finite and >= 0"),
+            ((_chunked(bad, y)[0], yd), {}, ValueError, "X contains NaN or infinity"),
+        ]:
+            with pytest.raises(error, match=match):
+                prepare_dask(*args, **kwargs)

@@ -16,16 +16,10 @@ import numpy as np
 from sklearn.datasets import make_classification
 
 from . import reference
+from ._timing import interleaved_seconds
 from .functional import fit
 
-__all__ = [
-    "NOTEBOOK_SETTINGS",
-    "interleaved_seconds",
-    "median_seconds",
-    "notebook_init",
-    "notebook_problem",
-    "run_demo",
-]
+__all__ = ["NOTEBOOK_SETTINGS", "notebook_init", "notebook_problem", "run_demo"]
 
 # The notebook's loop: a fixed step of 0.001, 100 epochs, a record every 10.
 NOTEBOOK_SETTINGS = {"learning_rate": 0.001, "epochs": 100, "record_every": 10}
@@ -42,40 +36,6 @@ def notebook_init(seed: int = 0) -> tuple[np.ndarray, float]:
     """The notebook's start ``rand * 0.01`` for w and b, seeded (it was not)."""
     rng = np.random.default_rng(seed)
     return rng.random(10) * 0.01, float(rng.random() * 0.01)
-
-
-def interleaved_seconds(funcs, repeats: int, warmup: int = 0,
-                        calls: int = 1) -> list[list[float]]:
-    """Wall times of ``repeats`` rounds that call each of ``funcs`` in turn,
-    ``calls`` times in a row (after ``warmup`` untimed rounds): one list of
-    ``repeats * calls`` times per function.
-
-    Contenders timed alternately (a, b, a, b, ...) see the same machine load.
-    On a shared machine two medians taken a minute apart can differ by more
-    than the contenders do (here a CPU-bound loop varied 2x from one run to
-    the next), so every ratio this package reports comes from one interleaved
-    run. Work of a few milliseconds also feels its neighbour: right after the
-    oracle's temporaries have gone through the caches, the notebook's
-    fastlogreg fit takes 585 us instead of 443 us back to back. ``calls > 1``
-    measures such work mostly warm (only the first call of each round follows
-    the other contender), as each would run on its own.
-    """
-    for _ in range(warmup):
-        for func in funcs:
-            func()
-    times = [[] for _ in funcs]
-    for _ in range(repeats):
-        for func, ts in zip(funcs, times, strict=True):
-            for _ in range(calls):
-                start = time.perf_counter()
-                func()
-                ts.append(time.perf_counter() - start)
-    return times
-
-
-def median_seconds(func, repeats: int, warmup: int = 0) -> float:
-    """Median wall time of ``repeats`` calls of ``func`` after ``warmup`` calls."""
-    return statistics.median(interleaved_seconds([func], repeats, warmup)[0])
 
 
 def run_demo(repeats: int = 15, file: TextIO | None = None) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import dense
 from .problem import BinaryProblem, SolverResult, as_history
 
 
@@ -12,10 +11,10 @@ def gd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
        tol: float | None, record_every: int = 10, monitor=None) -> SolverResult:
     """Gradient descent ``theta -= learning_rate * grad`` (a proximal step with L1).
 
-    The binary problem without L1 on in-memory data runs its epochs in
-    compiled code (``dense.gd_epochs``) and returns to Python every
-    ``record_every`` epochs; the other problems (and sources) take one fused
-    pass per epoch from Python. Either way
+    A problem that offers compiled epochs (:attr:`BinaryProblem.has_compiled_gd`:
+    binary, no L1, in-memory data) runs them in compiled code and returns to
+    Python every ``record_every`` epochs; the other problems (and sources)
+    take one fused pass per epoch from Python. Either way
     it stops once the optimality measure (the gradient's max-norm) is
     ``<= tol``, checked every ``record_every`` epochs. History rows are the
     loss and accuracy right after the update of epochs 0, k, 2k, ...; each
@@ -23,7 +22,7 @@ def gd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
     the fit by returning True.
     """
     theta = np.array(theta0, dtype=np.float64)
-    if isinstance(problem, BinaryProblem) and not problem.l1 and problem.data.in_memory:
+    if isinstance(problem, BinaryProblem) and problem.has_compiled_gd:
         return _gd_compiled(problem, theta, learning_rate, max_iter, tol, record_every,
                             monitor)
     out = problem.evaluate(theta)
@@ -56,15 +55,10 @@ def gd(problem, theta0: np.ndarray, *, learning_rate: float, max_iter: int,
 
 def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
                  record_every, monitor) -> SolverResult:
-    w, b = problem.split(theta)
-    data = problem.data
-    X = data.epoch_X  # every pass of this loop reads it: one layout compiled
-
     def evaluate():
-        # the pass at (w, b) by gd_epochs' own compiled code: one entry to compile
+        # the pass at theta by gd_epochs' own compiled code: one entry to compile
         out = np.empty(problem.n_params + 2)
-        dense.gd_first_pass(X, data.y, data.sample_weight, w, b, problem.alpha,
-                            problem.fit_intercept, data.parallel, out)
+        problem.gd_first_pass(theta, out)
         return out
 
     grad = evaluate()
@@ -78,11 +72,8 @@ def _gd_compiled(problem: BinaryProblem, theta, learning_rate, max_iter, tol,
         chunk = min(next_record - done + 1, max_iter - done)
         if tol is None and monitor is None:
             chunk = max_iter - done  # nothing to check between records: one call
-        ran, rec = dense.gd_epochs(
-            X, data.y, data.sample_weight, w, b, learning_rate,
-            problem.alpha, problem.fit_intercept, data.parallel, done, chunk,
-            record_every, grad, history[n_rec:],
-        )
+        ran, rec = problem.gd_epochs(theta, learning_rate, done, chunk, record_every,
+                                     grad, history[n_rec:])
         done += ran
         n_rec += rec
         if ran < chunk:
