@@ -393,3 +393,38 @@ def test_csr_index_out_of_range(bad, n_classes):
             LogisticRegression(solver=solver, max_iter=3).fit(X, y)
     with pytest.raises(ValueError, match=f"column index {bad} is out of range"):
         model.predict(X)
+
+
+def test_c_inf_is_the_unpenalised_optimum_and_float32_is_read_in_place():
+    """C=np.inf fits the unpenalised objective: its gradient vanishes at the fit,
+    which it does not for any finite C, and the fit is scikit-learn's. A float32
+    F-ordered X is read in place: the fit allocates far less than X (a float64
+    or C-ordered copy would allocate at least X's size). Replaces
+    test_estimator.py's check at theta = 0, where no penalty shows."""
+    import tracemalloc
+
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+    X, y = make_classification(20_000, 30, n_informative=10, flip_y=0.2, random_state=4)
+    X32 = np.asfortranarray(X, dtype=np.float32)
+    with warnings.catch_warnings():  # compile (or load) the passes outside the trace
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        LogisticRegression(C=np.inf, max_iter=1).fit(X32, y)
+    tracemalloc.start()
+    try:
+        model = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(X32, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X32.nbytes / 4, (peak, X32.nbytes)
+    yf, sw = y.astype(np.float64), np.ones(len(y))
+    theta = np.r_[model.coef_.ravel(), model.intercept_].astype(np.float64)
+    unpenalised = BinaryProblem(X32, yf, sw, alpha=0.0)
+    # coef_ is float32 for float32 X: its rounding leaves a gradient of ~1e-7
+    assert np.abs(unpenalised.evaluate(theta)[:31]).max() < 1e-6
+    penalised = LogisticRegression(C=1e-3, tol=1e-10, max_iter=1000).fit(X32, y)
+    theta_c = np.r_[penalised.coef_.ravel(), penalised.intercept_].astype(np.float64)
+    assert np.abs(unpenalised.evaluate(theta_c)[:31]).max() > 1e-4
+    sk = SkLogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(model.coef_, sk.coef_, rtol=1e-4, atol=1e-6)
