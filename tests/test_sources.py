@@ -428,3 +428,24 @@ def test_c_inf_is_the_unpenalised_optimum_and_float32_is_read_in_place():
     assert np.abs(unpenalised.evaluate(theta_c)[:31]).max() > 1e-4
     sk = SkLogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(X, y)
     np.testing.assert_allclose(model.coef_, sk.coef_, rtol=1e-4, atol=1e-6)
+
+
+def test_f_ordered_file_chunks_are_chunk_sized_copies(tmp_path, small_chunks):
+    """Stated in docs/notes/promises.md: a C-ordered file's row chunks are read in
+    place (views of the mapping); an F-ordered file's are copied, one chunk at a
+    time, into F-ordered buffers of at most a chunk (never X whole)."""
+    X = np.random.default_rng(0).standard_normal((5_000, 10))
+    for order in "CF":
+        Xm = _to_file(tmp_path, np.asarray(X, order=order))
+        assert _mapping.read_in_chunks(Xm)
+        rows = 0
+        for lo, hi, chunk in _mapping.chunks(Xm):
+            rows += hi - lo
+            np.testing.assert_array_equal(chunk, X[lo:hi])
+            if order == "C":
+                assert np.shares_memory(chunk, Xm)
+            else:
+                assert not np.shares_memory(chunk, Xm)
+                assert chunk.flags.f_contiguous
+                assert chunk.nbytes <= _mapping.CHUNK_BYTES
+        assert rows == 5_000
