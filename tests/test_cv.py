@@ -134,3 +134,18 @@ def test_path_rejects_bad_input():
 ])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_sparse_x_gives_the_dense_result():
+    """CSR X runs the sources' per-model default of the batched sums."""
+    import scipy.sparse as sp
+
+    X, y = _data(3, seed=9)
+    X[np.abs(X) < 0.5] = 0.0
+    params = dict(Cs=3, cv=3, l1_ratios=(0,), scoring=None, use_legacy_attributes=False,
+                  **TIGHT)
+    dense = LogisticRegressionCV(**params).fit(X, y)
+    sparse = LogisticRegressionCV(**params).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coefs_paths_, dense.coefs_paths_, rtol=1e-6,
+                               atol=1e-8)
+    np.testing.assert_array_equal(sparse.scores_, dense.scores_)
