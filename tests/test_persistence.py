@@ -479,6 +479,8 @@ def test_non_finite_coefficients(saved, tmp_path, name, value):
     ("tol", {"t": "str", "v": "small"}),
     ("fit_intercept", {"t": "str", "v": "False"}),
     ("class_weight", {"t": "int", "v": 3}),
+    ("penalty", {"t": "str", "v": "l1"}),  # with solver="lbfgs": fit refuses the pair
+    ("dual", {"t": "bool", "v": True}),
 ])
 def test_parameters_fit_would_refuse(saved, tmp_path, param, value):
     arrays = entries(saved)

@@ -32,6 +32,7 @@ import math
 import numbers
 import os
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -559,8 +560,22 @@ def _check_params(model: LogisticRegression) -> None:
 
     try:
         model._validate_params()
+        # and their combinations (solver, penalty, dual), as fit checks them
+        resolve = getattr(_training_module(), "resolve_penalty", None)
+        if resolve is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # deprecations: fit's to give
+                resolve(model.penalty, model.C, model.l1_ratio, model.solver, model.dual)
     except (InvalidParameterError, ValueError, TypeError) as exc:
         raise _BadFile(f"its parameters are refused by LogisticRegression: {exc}") from None
+
+
+def _training_module():
+    try:
+        from . import training
+    except ImportError:  # pragma: no cover - an estimator without the module
+        return None
+    return training
 
 
 def _estimator(params: dict, values: dict) -> LogisticRegression:
