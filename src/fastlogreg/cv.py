@@ -36,7 +36,8 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import _check_method_params, _check_sample_weight, validate_data
 
 from ._validation import check_finite
-from .estimator import LogisticRegression, _encode_labels
+from ._validation import encode_labels as _encode_labels
+from .estimator import LogisticRegression
 from .solvers.batched_lbfgs import batched_lbfgs, batched_scores
 from .sources import as_source, is_sparse
 from .training import alpha_from_C, threads

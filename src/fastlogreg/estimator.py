@@ -12,17 +12,17 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _mapping, solvers, training
-from ._validation import check_finite
-from .kernels import link
+from ._callbacks import CallbackBridge
+from ._validation import check_finite, encode_labels
 from .monitor import Monitor
-from .sources.dask_arrays import import_dask, is_dask_array
+from .sources.dask_arrays import is_dask_array, prepare_dask
 from .sources.predict import decision_function as _logits
+from .sources.predict import probabilities
 from .sources.sparse import is_sparse
-from .training import alpha_from_C
+from .training import SOLVER_NAMES, alpha_from_C
 
 try:  # scikit-learn >= 1.9: the callback API (``set_callbacks``)
     from sklearn.callback import CallbackSupportMixin
@@ -31,40 +31,6 @@ except ImportError:  # pragma: no cover - older scikit-learn
         """Stand-in without callbacks."""
 
 __all__ = ["LogisticRegression", "alpha_from_C"]
-
-#: scikit-learn's solver names, then fastlogreg's own.
-SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga",
-           "gd", "nesterov", "sgd")
-# Which solvers take which penalties (scikit-learn's rules, plus our proximal ones).
-_L1_SOLVERS = ("liblinear", "saga", "gd", "nesterov")
-_ELASTICNET_SOLVERS = ("saga", "gd", "nesterov")
-_DEPRECATED_PENALTY = (
-    "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To avoid "
-    "this warning, leave 'penalty' set to its default value and use 'l1_ratio' or 'C' "
-    "instead. Use l1_ratio=0 instead of penalty='l2', l1_ratio=1 instead of "
-    "penalty='l1', l1_ratio set to a float between 0 and 1 instead of "
-    "penalty='elasticnet', and C=np.inf instead of penalty=None.")
-
-
-def _check_solver(solver: str, penalty, dual: bool) -> None:
-    """scikit-learn's solver/penalty/dual rules, in its words."""
-    if solver not in _L1_SOLVERS and penalty not in ("l2", None):
-        raise ValueError(f"Solver {solver} supports only 'l2' or None penalties, got "
-                         f"{penalty} penalty.")
-    if solver != "liblinear" and dual:
-        raise ValueError(f"Solver {solver} supports only dual=False, got dual={dual}")
-    if penalty == "elasticnet" and solver not in _ELASTICNET_SOLVERS:
-        raise ValueError("Only 'saga' solver supports elasticnet penalty, got "
-                         f"solver={solver}. (fastlogreg's 'gd' and 'nesterov' do too.)")
-    if solver == "liblinear" and penalty is None:
-        raise ValueError("C=np.inf as well as penalty=None is not supported for the "
-                         "liblinear solver")
-    if solver == "liblinear" and penalty == "l1" and dual:
-        raise ValueError(
-            "Unsupported set of arguments: The combination of penalty='l1' and "
-            "loss='logistic_regression' are not supported when dual=True, Parameters: "
-            "penalty='l1', loss='logistic_regression', dual=True")
-
 
 class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression trained by fused Numba kernels; scikit-learn's API.
@@ -183,7 +149,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "random_state": ["random_state"],
-        "solver": [StrOptions(set(SOLVERS))],
+        "solver": [StrOptions(set(SOLVER_NAMES))],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -257,44 +223,6 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     # --- parameters ------------------------------------------------------------------
 
-    def _penalty(self) -> tuple[float, float]:
-        """``(C, l1_ratio)`` in force, after scikit-learn's ``penalty`` rules and
-        warnings (``penalty`` is deprecated but still decides when given)."""
-        l1_ratio = self.l1_ratio
-        if self.penalty == "deprecated":
-            if l1_ratio is None or l1_ratio == 0:
-                penalty = "l2"
-                if l1_ratio is None:
-                    warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and "
-                                  "will trigger an error in 1.10. Use 0<=l1_ratio<=1 "
-                                  "instead.", FutureWarning, stacklevel=3)
-            else:
-                penalty = "l1" if l1_ratio == 1 else "elasticnet"
-            if self.C == np.inf:
-                penalty = None
-        else:
-            penalty = self.penalty
-            warnings.warn(_DEPRECATED_PENALTY, FutureWarning, stacklevel=3)
-        _check_solver(self.solver, penalty, self.dual)
-        if penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
-            warnings.warn("l1_ratio parameter is only used when penalty is 'elasticnet'."
-                          f" Got (penalty={penalty})", stacklevel=3)
-        if (self.penalty == "l2" and l1_ratio != 0) or \
-                (self.penalty == "l1" and l1_ratio != 1):
-            warnings.warn(f"Inconsistent values: penalty={self.penalty} with "
-                          f"l1_ratio={l1_ratio}. penalty is deprecated. Please use "
-                          "l1_ratio only.", stacklevel=3)
-        if penalty == "elasticnet" and l1_ratio is None:
-            raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
-        C = self.C
-        if self.penalty is None:
-            if self.C != 1.0:
-                warnings.warn("Setting penalty=None will ignore the C and l1_ratio "
-                              "parameters", stacklevel=3)
-            C = np.inf
-        ratio = {"l1": 1.0, "elasticnet": l1_ratio}.get(penalty, 0.0)
-        return C, float(ratio)
-
     # --- data ------------------------------------------------------------------------
 
     def _validate_X(self, X, *, reset: bool, y="no_validation"):
@@ -310,6 +238,10 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         # Sparse input becomes CSR (other formats are converted once, a copy).
         kwargs = dict(dtype=[np.float64, np.float32], order=None, accept_sparse="csr",
                       reset=reset, ensure_all_finite=not mapped)
+        if reset and self.solver in ("liblinear", "sag", "saga"):
+            # scikit-learn's rule for these names (its C code is 32-bit); our
+            # kernels read 64-bit indices for every other solver
+            kwargs["accept_large_sparse"] = False
         if isinstance(y, str) and y == "no_validation":
             X = validate_data(self, X, **kwargs)
         else:
@@ -347,15 +279,19 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self : LogisticRegression
             The fitted model.
         """
-        C, l1_ratio = self._penalty()
+        C, l1_ratio = training.resolve_penalty(self.penalty, self.C, self.l1_ratio,
+                                               self.solver, self.dual)
         if self.n_jobs == 0:
             raise ValueError("n_jobs must be a positive number of threads, -1 or None; "
                              "got 0.")
         if is_dask_array(X) or is_dask_array(y):
-            X, y_index, classes, sample_weight = self._dask_data(X, y, sample_weight)
+            X, y_index, classes, sample_weight, self.n_features_in_ = prepare_dask(
+                X, y, sample_weight, self.class_weight, solver=self.solver,
+                early_stopping=self.early_stopping)
+            self.__dict__.pop("feature_names_in_", None)
         else:
             X, y = self._validate_X(X, reset=True, y=y)
-            classes, y_index = _encode_labels(y)
+            classes, y_index = encode_labels(y)
         self.classes_ = classes  # early, as scikit-learn: callbacks' fitted copies read it
         liblinear = self.solver == "liblinear"
         if liblinear and classes.size > 2:
@@ -402,7 +338,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             return (coef.reshape(-1, problem.n_features).astype(dtype),
                     intercept.astype(dtype))
 
-        bridge = _CallbackBridge.start(self, X, y, sample_weight, split, theta0)
+        bridge = CallbackBridge.start(self, X, y, sample_weight, split, theta0)
         per_iteration = bridge is not None and bridge.per_iteration
         monitor = Monitor(int(self.max_iter), split, verbose=int(self.verbose),
                           callback=self.callback, validation=validation,
@@ -411,7 +347,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         solver, options = self._solver_options(problem, l1_ratio)
         tol = float(self.tol)
         if liblinear:  # liblinear's stopping rule is relative to the start's gradient
-            tol = _liblinear_tol(problem, theta0, y_index, tol, solver)
+            tol = training.liblinear_tol(problem, y_index, tol, solver)
         if per_iteration and self.max_iter == 0:
             bridge(0, theta0)  # scikit-learn's lbfgs reports one iteration even then
         try:
@@ -469,71 +405,6 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     def _rng(self) -> np.random.Generator:
         return np.random.default_rng(_seed(self.random_state))
-
-    def _dask_data(self, X, y, sample_weight):
-        """Validate Dask ``X``, ``y`` (and weights) on the cluster, lazily encoded.
-
-        One computation checks every value and finds the classes; nothing of
-        the size of X comes back. Returns ``(X, y_index, classes, weight)``.
-        """
-        dask, da = import_dask()
-        if self.solver == "sgd":
-            raise ValueError("solver='sgd' shuffles rows in memory and does not take "
-                             "Dask arrays; use solver='lbfgs', 'gd' or 'nesterov'.")
-        if self.early_stopping:
-            raise ValueError("early_stopping does not take Dask arrays; hold out a "
-                             "validation set yourself and use the callback.")
-        if not is_dask_array(X):
-            raise TypeError("y is a Dask array but X is not; pass X as a Dask array "
-                            "too (dask.array.from_array), or y in memory.")
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (n_samples, n_features); got {X.ndim}-D "
-                             f"Dask array of shape {X.shape}.")
-        if any(np.isnan(c) for c in X.shape):
-            raise ValueError("X has unknown chunk sizes; call X.compute_chunk_sizes() "
-                             "first.")
-        if X.dtype.kind not in "biuf":
-            raise TypeError(f"X must hold real numbers; got dtype {X.dtype}.")
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        n = X.shape[0]
-        rows = X.chunks[0]
-        y = y if is_dask_array(y) else da.from_array(np.asarray(y), chunks=(rows,))
-        if y.ndim != 1 or y.shape[0] != n:
-            raise ValueError(f"y must be 1-D with one label per row of X ({n}); got "
-                             f"shape {y.shape}.")
-        if sample_weight is None:  # made from X's chunks, so where they live
-            weight = X[:, 0].map_blocks(lambda c: np.ones(c.shape[0]), dtype=np.float64)
-        else:
-            weight = (sample_weight if is_dask_array(sample_weight)
-                      else da.from_array(np.asarray(sample_weight, dtype=np.float64),
-                                         chunks=(rows,)))
-            if weight.shape != (n,):
-                raise ValueError(f"sample_weight must have shape ({n},); got "
-                                 f"{weight.shape}.")
-        y, weight = y.rechunk((rows,)), weight.rechunk((rows,))  # chunked like X
-        classes, bad_x, bad_w = dask.compute(
-            da.unique(y), ~da.isfinite(X).all(),
-            ~(da.isfinite(weight) & (weight >= 0)).all())
-        if bad_x:
-            raise ValueError("X contains NaN or infinity; remove or clip those values.")
-        if bad_w:
-            raise ValueError("sample_weight must be finite and >= 0.")
-        if classes.dtype.kind == "f" and np.any(classes != np.round(classes)):
-            check_classification_targets(classes)
-        y_index = y.map_blocks(
-            lambda b: np.searchsorted(classes, b).astype(np.float64), dtype=np.float64)
-        if self.class_weight is not None and classes.size >= 2:
-            counts = da.bincount(y_index.astype(np.intp), weights=weight,
-                                 minlength=classes.size).compute()
-            # the weighted class counts stand in for y: the same formula as fit's
-            cw = compute_class_weight(self.class_weight, classes=classes, y=classes,
-                                      sample_weight=counts)
-            weight = weight * y_index.map_blocks(lambda i: cw[i.astype(np.intp)],
-                                                 dtype=np.float64)
-        self.n_features_in_ = X.shape[1]
-        self.__dict__.pop("feature_names_in_", None)
-        return X, y_index, classes, weight
 
     def _weights(self, X, y, y_index, classes, sample_weight) -> np.ndarray:
         """Sample weights times class weights, as a new float64 array."""
@@ -741,22 +612,14 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def _proba(self, X, log_space: bool) -> np.ndarray:
         if is_dask_array(X):
             return self._dask_map("predict_log_proba" if log_space else "predict_proba", X)
-        z = self.decision_function(X)
-        if z.ndim == 1:
-            out = np.empty((z.shape[0], 2))
-            link.binary_proba(z, out, log_space)
-            return out
-        link.softmax_rows(z, log_space)
-        return z
+        return probabilities(self.decision_function(X), log_space)
 
     def _predict_proba_lr(self, X) -> np.ndarray:
         """One-vs-rest probabilities (normalised sigmoids), as scikit-learn's."""
         z = self.decision_function(X)
         if z.ndim == 1:
-            return self.predict_proba(X)
-        p = np.empty((z.size, 2))
-        link.binary_proba(z.ravel(), p, False)
-        prob = p[:, 1].reshape(z.shape)
+            return probabilities(z)
+        prob = probabilities(z.ravel())[:, 1].reshape(z.shape)
         return prob / prob.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
@@ -822,7 +685,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
         check_is_fitted(self)
-        sk_solver = self.solver if self.solver in SOLVERS[:6] else (
+        sk_solver = self.solver if self.solver in SOLVER_NAMES[:6] else (
             "lbfgs" if not self.l1_ratio else "saga")
         model = SkLogisticRegression(
             C=self.C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
@@ -844,107 +707,6 @@ class _Stream:
     weight: float = 0.0  # sum of the weights of every chunk seen (sets alpha)
     calls: int = 0
     step: float | None = None  # the first chunk's step ("auto": 1/L there)
-
-
-class _CallbackBridge:
-    """scikit-learn's callback hooks (``sklearn.callback``) at every lbfgs iteration.
-
-    The root task begins before solving; each iteration is a subtask whose
-    begin and end carry the coefficients, as scikit-learn's lbfgs reports
-    them, with the one extra empty subtask scikit-learn's ends with.
-    """
-
-    @classmethod
-    def start(cls, estimator, X, y, sample_weight, split, theta0):
-        """The bridge of a fit, or None when no scikit-learn callback is set."""
-        if not getattr(estimator, "_skl_callbacks", None):
-            return None
-        self = cls()
-        self.estimator, self.X, self.y, self.split = estimator, X, y, split
-        self.metadata = {"sample_weight": sample_weight}
-        self.per_iteration = estimator.solver == "lbfgs"
-        self.root = estimator._init_callback_context(
-            max_subtasks=max(estimator.max_iter, 1) + 1 if self.per_iteration else 0)
-        self.root.call_on_fit_task_begin(estimator=estimator, X=X, y=y,
-                                         metadata=self.metadata)
-        self.current = self._begin(theta0) if self.per_iteration else None
-        return self
-
-    def _attrs(self, theta):
-        coef, intercept = self.split(theta)
-        return {"coef_": coef, "intercept_": intercept}
-
-    def _begin(self, theta):
-        ctx = self.root.subcontext(task_name="lbfgs-iter")
-        ctx.call_on_fit_task_begin(estimator=self.estimator, X=self.X, y=self.y,
-                                   metadata=self.metadata,
-                                   reconstruction_attributes=self._attrs(theta))
-        return ctx
-
-    def __call__(self, iteration, theta) -> bool:
-        stop = self.current.call_on_fit_task_end(
-            estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata,
-            reconstruction_attributes=self._attrs(theta))
-        self.current = self._begin(theta)
-        return bool(stop)
-
-    def close(self) -> None:
-        if self.current is not None:  # the extra empty subtask, as scikit-learn's
-            self.current.call_on_fit_task_end(estimator=self.estimator)
-
-    def finish(self) -> None:
-        self.root.call_on_fit_task_end(estimator=self.estimator, X=self.X, y=self.y,
-                                       metadata=self.metadata,
-                                       reconstruction_attributes={})
-
-
-def _liblinear_tol(problem, theta0, y_index, tol: float, solver: str) -> float:
-    """liblinear's stopping rule: ``||g|| <= eps ||g_0||`` with ``eps = tol *
-    max(min(n_pos, n_neg), 1) / n`` and ``g_0`` the gradient at 0.
-
-    The trust-region method takes ``eps`` itself; for the proximal Newton
-    solver it becomes an absolute bound on the max-norm (dividing by
-    ``sqrt(n_params)`` makes it at least as strict as liblinear's 2-norm).
-    """
-    n = y_index.shape[0]
-    n_pos = int(np.count_nonzero(y_index))
-    eps = tol * max(min(n_pos, n - n_pos), 1) / n
-    if solver == "trust-region-newton":
-        return eps
-    g0 = problem.evaluate(np.zeros_like(theta0))[:problem.n_params]
-    return eps * float(np.linalg.norm(g0)) / np.sqrt(problem.n_params)
-
-
-# Integer labels spanning at most this many values are encoded by counting
-# (O(n)) instead of sorting (O(n log n)): 2 ms instead of 30 on 1e6 labels.
-_COUNTING_SPAN = 1 << 16
-
-
-def _encode_labels(y) -> tuple[np.ndarray, np.ndarray]:
-    """``classes_`` and every label's class index (as float64, what kernels read).
-
-    Does scikit-learn's ``check_classification_targets`` with one pass for
-    integer labels: they are always discrete. Float labels must be whole
-    numbers (else scikit-learn's "Unknown label type: continuous" error);
-    anything else goes through scikit-learn's check.
-    """
-    if y.dtype.kind in "iub":
-        low, high = (int(y.min()), int(y.max())) if y.size else (0, 0)
-        if high - low < _COUNTING_SPAN:
-            shifted = y.astype(np.int64) - low
-            present = np.flatnonzero(np.bincount(shifted, minlength=high - low + 1))
-            lookup = np.zeros(high - low + 1)
-            lookup[present] = np.arange(present.size)
-            return (present + low).astype(y.dtype), lookup[shifted]
-    elif y.dtype.kind == "f":
-        classes = np.unique(y)
-        if np.any(classes != np.round(classes)):
-            check_classification_targets(y)  # raises scikit-learn's own error
-        return classes, np.searchsorted(classes, y).astype(np.float64)
-    else:
-        check_classification_targets(y)
-    classes = np.unique(y)
-    return classes, np.searchsorted(classes, y).astype(np.float64)
 
 
 def _seed(random_state):

@@ -19,8 +19,99 @@ import numpy as np
 
 from . import solvers
 
-__all__ = ["Strengths", "alpha_from_C", "make_problem", "strengths", "threads", "train",
+__all__ = ["SOLVER_NAMES", "Strengths", "alpha_from_C", "check_solver", "liblinear_tol",
+           "make_problem", "resolve_penalty", "strengths", "threads", "train",
            "warn_not_converged"]
+
+
+#: scikit-learn's solver names, then fastlogreg's own.
+SOLVER_NAMES = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga",
+           "gd", "nesterov", "sgd")
+# Which solvers take which penalties (scikit-learn's rules, plus our proximal ones).
+_L1_SOLVERS = ("liblinear", "saga", "gd", "nesterov")
+_ELASTICNET_SOLVERS = ("saga", "gd", "nesterov")
+_DEPRECATED_PENALTY = (
+    "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To avoid "
+    "this warning, leave 'penalty' set to its default value and use 'l1_ratio' or 'C' "
+    "instead. Use l1_ratio=0 instead of penalty='l2', l1_ratio=1 instead of "
+    "penalty='l1', l1_ratio set to a float between 0 and 1 instead of "
+    "penalty='elasticnet', and C=np.inf instead of penalty=None.")
+
+
+def check_solver(solver: str, penalty, dual: bool) -> None:
+    """scikit-learn's solver/penalty/dual rules, in its words."""
+    if solver not in _L1_SOLVERS and penalty not in ("l2", None):
+        raise ValueError(f"Solver {solver} supports only 'l2' or None penalties, got "
+                         f"{penalty} penalty.")
+    if solver != "liblinear" and dual:
+        raise ValueError(f"Solver {solver} supports only dual=False, got dual={dual}")
+    if penalty == "elasticnet" and solver not in _ELASTICNET_SOLVERS:
+        raise ValueError("Only 'saga' solver supports elasticnet penalty, got "
+                         f"solver={solver}. (fastlogreg's 'gd' and 'nesterov' do too.)")
+    if solver == "liblinear" and penalty is None:
+        raise ValueError("C=np.inf as well as penalty=None is not supported for the "
+                         "liblinear solver")
+    if solver == "liblinear" and penalty == "l1" and dual:
+        raise ValueError(
+            "Unsupported set of arguments: The combination of penalty='l1' and "
+            "loss='logistic_regression' are not supported when dual=True, Parameters: "
+            "penalty='l1', loss='logistic_regression', dual=True")
+
+
+def resolve_penalty(penalty_param, C: float, l1_ratio, solver: str,
+                    dual: bool) -> tuple[float, float]:
+    """``(C, l1_ratio)`` in force, after scikit-learn's ``penalty`` rules and
+    warnings (``penalty`` is deprecated but still decides when given)."""
+    if penalty_param == "deprecated":
+        if l1_ratio is None or l1_ratio == 0:
+            penalty = "l2"
+            if l1_ratio is None:
+                warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and "
+                              "will trigger an error in 1.10. Use 0<=l1_ratio<=1 "
+                              "instead.", FutureWarning, stacklevel=4)
+        else:
+            penalty = "l1" if l1_ratio == 1 else "elasticnet"
+        if C == np.inf:
+            penalty = None
+    else:
+        penalty = penalty_param
+        warnings.warn(_DEPRECATED_PENALTY, FutureWarning, stacklevel=4)
+    check_solver(solver, penalty, dual)
+    if penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
+        warnings.warn("l1_ratio parameter is only used when penalty is 'elasticnet'."
+                      f" Got (penalty={penalty})", stacklevel=4)
+    if (penalty_param == "l2" and l1_ratio != 0) or \
+            (penalty_param == "l1" and l1_ratio != 1):
+        warnings.warn(f"Inconsistent values: penalty={penalty_param} with "
+                      f"l1_ratio={l1_ratio}. penalty is deprecated. Please use "
+                      "l1_ratio only.", stacklevel=4)
+    if penalty == "elasticnet" and l1_ratio is None:
+        raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
+    if penalty_param is None:
+        if C != 1.0:
+            warnings.warn("Setting penalty=None will ignore the C and l1_ratio "
+                          "parameters", stacklevel=4)
+        C = np.inf
+    ratio = {"l1": 1.0, "elasticnet": l1_ratio}.get(penalty, 0.0)
+    return C, float(ratio)
+
+
+def liblinear_tol(problem, y_index, tol: float, solver: str) -> float:
+    """liblinear's stopping rule: ``||g|| <= eps ||g_0||`` with ``eps = tol *
+    max(min(n_pos, n_neg), 1) / n`` and ``g_0`` the gradient at 0.
+
+    The trust-region method takes ``eps`` itself; for the proximal Newton
+    solver it becomes an absolute bound on the max-norm (dividing by
+    ``sqrt(n_params)`` makes it at least as strict as liblinear's 2-norm).
+    """
+    n = y_index.shape[0]
+    n_pos = int(np.count_nonzero(y_index))
+    eps = tol * max(min(n_pos, n - n_pos), 1) / n
+    if solver == "trust-region-newton":
+        return eps
+    g0 = problem.evaluate(np.zeros(problem.n_params))[:problem.n_params]
+    return eps * float(np.linalg.norm(g0)) / np.sqrt(problem.n_params)
+
 
 
 def alpha_from_C(C: float, sample_weight_sum: float) -> float:

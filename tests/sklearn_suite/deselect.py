@@ -19,18 +19,4 @@ DESELECT = {
         "random_state-dependent point; fastlogreg solves the same objective to its "
         "optimum, so random_state cannot change the result (the test asserts that it "
         "does)",
-    "test_large_sparse_matrix[csr_matrix-liblinear]":
-        "deliberate difference: fastlogreg reads CSR matrices with 64-bit indices in "
-        "place for every solver; scikit-learn's liblinear, sag and saga refuse them (the "
-        "test asserts the refusal)",
-    "test_large_sparse_matrix[csr_matrix-sag]":
-        "deliberate difference: as above, 64-bit CSR indices are accepted",
-    "test_large_sparse_matrix[csr_matrix-saga]":
-        "deliberate difference: as above, 64-bit CSR indices are accepted",
-    "test_large_sparse_matrix[csr_array-liblinear]":
-        "deliberate difference: as above, 64-bit CSR indices are accepted",
-    "test_large_sparse_matrix[csr_array-sag]":
-        "deliberate difference: as above, 64-bit CSR indices are accepted",
-    "test_large_sparse_matrix[csr_array-saga]":
-        "deliberate difference: as above, 64-bit CSR indices are accepted",
 }
