@@ -4,7 +4,7 @@ For each problem and dtype this prints, from a single process, the median
 time of one gradient-descent epoch of the NumPy oracle and of the kernels,
 their ratio, scikit-learn's time per L-BFGS iteration on the same data (and
 scikit-learn-intelex's, when installed), and the share of this machine's read
-bandwidth (measured in the same run by ``scripts/bandwidth.py``) that the
+bandwidth (measured in the same run by ``scripts/diagnostics/bandwidth.py``) that the
 kernels' epoch reaches. A second table times whole fits on the notebook's
 problem, and a third the import + first-fit and cold-compile times measured in
 fresh processes. A small table between them times the F-ordered epoch against
@@ -12,7 +12,7 @@ the C-ordered one.
 
 The kernels' epochs alternate with bandwidth probes, the C with the F epochs,
 and the notebook's contenders with each other in rounds of ten calls
-(``demo.interleaved_seconds``), so that the two sides of those ratios see
+(``_timing.interleaved_seconds``), so that the two sides of those ratios see
 the same machine load: on a shared machine, times measured a minute apart
 can differ by more than the contenders do. The oracle's and scikit-learn's
 epochs are timed in blocks of their own, because their BLAS and OpenMP
@@ -55,12 +55,12 @@ from pathlib import Path
 import numba
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "diagnostics"))
 import bandwidth
 
 from fastlogreg import reference
+from fastlogreg._timing import interleaved_seconds, median_seconds
 from fastlogreg.comparisons import make_case
-from fastlogreg.demo import interleaved_seconds, median_seconds
 from fastlogreg.kernels import dense
 from fastlogreg.sources import InMemory
 
@@ -225,7 +225,7 @@ def notebook_table(repeats: int) -> list[str]:
         runs.append(("`fastlogreg.LogisticRegression(solver='gd', max_iter=100)`",
                      lambda: _estimator_fit(fastlogreg.LogisticRegression, X, y)))
     # rounds of ten calls each: a millisecond fit right after the oracle runs
-    # with cold caches (see demo.interleaved_seconds); the median is warm
+    # with cold caches (see _timing.interleaved_seconds); the median is warm
     samples = interleaved_seconds([f for _, f in runs], repeats, warmup=3, calls=10)
     times = [(label, statistics.median(ts)) for (label, _), ts in zip(runs, samples,
                                                                       strict=True)]
@@ -318,9 +318,9 @@ def main(argv=None) -> None:
     probe = bandwidth.make_array(mib)
     bw = bandwidth.measure_bandwidth(probe, 3 if args.quick else 10)
     lines = [f"Machine: {machine()}.", "",
-             f"Read bandwidth measured at the start of this run (`scripts/bandwidth.py`): "
-             f"**{bw:.1f} GB/s**; each row's own figure is the best of the probes "
-             "timed between its epochs.", ""]
+             "Read bandwidth measured at the start of this run "
+             f"(`scripts/diagnostics/bandwidth.py`): **{bw:.1f} GB/s**; each row's own "
+             "figure is the best of the probes timed between its epochs.", ""]
     lines += epoch_table(QUICK_PROBLEMS if args.quick else FULL_PROBLEMS, repeats, probe)
     lines += ["", *layout_table(QUICK_PROBLEMS if args.quick else FULL_PROBLEMS, repeats)]
     lines += ["", *notebook_table(1 if args.quick else repeats)]

@@ -1,7 +1,7 @@
 """Achieved read bandwidth of a gradient-descent epoch, beside the machine's.
 
 ``track_epoch_share`` is the fraction of the read bandwidth that
-``scripts/bandwidth.py`` measures in the same process, the figure the
+``scripts/diagnostics/bandwidth.py`` measures in the same process, the figure the
 performance issue sets targets for (>= 0.8 float64 C, >= 0.7 float32)."""
 
 import sys
@@ -14,7 +14,7 @@ import numpy as np
 from fastlogreg.comparisons import make_case
 from fastlogreg.kernels import dense
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "diagnostics"))
 import bandwidth
 
 EPOCHS = 10

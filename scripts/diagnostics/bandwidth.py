@@ -14,7 +14,7 @@ a slice view indexed from 0: indexing ``a[i]`` for ``i`` in ``range(lo, hi)``
 keeps Numba's negative-index wrap-around check in the loop, which stops LLVM
 from vectorising it (5 GB/s instead of 28 GB/s on one core here).
 
-    python scripts/bandwidth.py [--mib 1024] [--repeats 10]
+    python scripts/diagnostics/bandwidth.py [--mib 1024] [--repeats 10]
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ the caches, cut into 256 KiB chunks (a dense block), timed alternately:
   memory, against the plain read (``sum + 0 in cache``, no hints): 0 when
   memory sat idle meanwhile, 1 when it never did.
 
-    python scripts/prefetch_overlap.py [--mib 1024] [--repeats 9]
+    python scripts/diagnostics/prefetch_overlap.py [--mib 1024] [--repeats 9]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from numba import njit, prange
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bandwidth
 
-from fastlogreg.demo import interleaved_seconds
+from fastlogreg._timing import interleaved_seconds
 from fastlogreg.kernels._prefetch import hint_l2
 
 CHUNK = 1 << 15  # float64 elements: 256 KiB, the dense C block
@@ -114,7 +114,7 @@ def overlap_table(mib: int, repeats: int) -> list[str]:
                     f"{probe / med:.0%} | {hidden} |")
     rows.append(f"\n{threads} threads, {mib} MiB, 256 KiB chunks; one in-cache sweep of "
                 f"the array costs {sweep * 1e3:.1f} ms a thread; medians of {repeats} "
-                "alternating rounds (`python scripts/prefetch_overlap.py`).")
+                "alternating rounds (`python scripts/diagnostics/prefetch_overlap.py`).")
     return rows
 
 

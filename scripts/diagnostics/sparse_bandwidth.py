@@ -7,7 +7,7 @@ nonzeros a row, float64 data, int32 indices, 1.2 GB), times the pass a
 gradient-descent epoch makes (``kernels.sparse.binary_partials``, parallel,
 without the loss, as ``dense.gd_epochs`` skips it between records; with
 ``--classes K`` for K > 2 the softmax pass ``multinomial_partials`` over all
-K classes), measures the read bandwidth with ``scripts/bandwidth.py`` in the
+K classes), measures the read bandwidth with ``scripts/diagnostics/bandwidth.py`` in the
 same process, and prints one markdown table row: bytes, median epoch time
 (and per nonzero), the bytes-over-bandwidth limit, and their ratio.
 
@@ -16,7 +16,7 @@ bandwidth array, one epoch, and so on), so that both see the same load on a shar
 machine; the bandwidth is the best sample (as ``bandwidth.py`` reports it),
 the epoch the median.
 
-    python scripts/sparse_bandwidth.py [--n 1000000] [--d 10000] [--density 0.01]
+    python scripts/diagnostics/sparse_bandwidth.py [--n 1000000] [--d 10000] [--density 0.01]
                                        [--classes 2] [--repeats 7] [--mib 1024]
 """
 
@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bandwidth
 
-from fastlogreg.demo import interleaved_seconds
+from fastlogreg._timing import interleaved_seconds
 from fastlogreg.kernels import sparse
 
 
