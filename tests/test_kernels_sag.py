@@ -22,6 +22,9 @@ OPTIONS = {
     "plain": dict(weighted=False, alpha=0.0),
     "weights+l2": dict(weighted=True, alpha=0.01),
     "no-intercept": dict(weighted=True, alpha=0.01, fit_intercept=False),
+    # step * alpha near 1/2: the CSR weight scale falls below 1e-9 within an
+    # epoch and is folded into the weights mid-epoch (scikit-learn's rescale)
+    "strong-l2": dict(weighted=True, alpha=10.0),
 }
 
 

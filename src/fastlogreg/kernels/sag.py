@@ -23,8 +23,9 @@ softmax), the layout of the problems' ``theta``, updated in place.
 Dense rows: every weight moves at every step, so the step is one fused sweep
 per class that updates ``G`` and ``W`` and, in the same loop, forms the next
 sampled row's logit from the new weights (that row is known: each epoch's
-rows are drawn up front). C-ordered rows a few draws ahead are prefetched,
-since random rows come from memory.
+rows are drawn up front). Random rows come from memory: a few draws ahead,
+each row's label, weight and gradient memory (and its C-ordered or CSR row)
+are prefetched.
 
 CSR rows: a step touches only the row's nonzero features, as scikit-learn
 does: the L2 shrink is a scalar ``wscale`` and the average-gradient steps are
@@ -43,7 +44,7 @@ from ._math import JIT, sigmoid_and_loss
 from ._prefetch import hint_l1
 from .multinomial import _softmax_inplace
 
-# Rows prefetched ahead of the one being stepped (dense C-ordered X).
+# Rows whose data and state are prefetched ahead of the one being stepped.
 _AHEAD = 4
 # scikit-learn rescales the lazy weights when wscale falls below this.
 _MIN_WSCALE = 1e-9
