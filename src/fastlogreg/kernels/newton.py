@@ -433,7 +433,8 @@ TILE = 4
 # process per size (HESSIAN_BLOCK_BYTES patched before the first compile).
 HESSIAN_BLOCK_BYTES = 512 * 1024
 # Groups of blocks, each summed into its own matrix: at most this many, and
-# at most HESSIAN_GROUP_DOUBLES doubles of group matrices in all.
+# at most HESSIAN_GROUP_DOUBLES doubles of group matrices in all, but two
+# groups however wide the matrices (two cores work on them).
 MAX_GROUPS = 32
 HESSIAN_GROUP_DOUBLES = 1 << 22
 
@@ -455,7 +456,7 @@ def hessian_groups(n, d, n_matrices):
     rows = hessian_block_rows(d)
     nb = (n + rows - 1) // rows
     dp = _padded(d)
-    cap = max(1, HESSIAN_GROUP_DOUBLES // (n_matrices * dp * dp))
+    cap = max(2, HESSIAN_GROUP_DOUBLES // (n_matrices * dp * dp))
     return max(1, min(nb, MAX_GROUPS, cap))
 
 
