@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 import warnings
 
-import fastlogreg
-
-# The gallery runs on whatever cores the build has; small examples need no
-# more than two threads, and this keeps a shared CI machine responsive.
+# The gallery's examples are small: two threads are enough, and they keep a
+# shared CI machine responsive. Set before Numba is imported, which reads it once.
 os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import fastlogreg
+
 project = "fastlogreg"
 author = "fastlogreg developers"
-copyright = "fastlogreg developers"  # noqa: A001
+copyright = "fastlogreg developers"
 release = fastlogreg.__version__
 version = release
 
