@@ -16,6 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _mapping, solvers, training
 from ._callbacks import CallbackBridge
+from ._threading import exclusive
 from ._validation import check_finite, encode_labels
 from .monitor import Monitor
 from .sources.dask_arrays import is_dask_array, prepare_dask
@@ -561,9 +562,9 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         coef = self.coef_
         if hasattr(coef, "toarray"):  # after sparsify()
             coef = coef.toarray()
-        z = _logits(X, np.asarray(coef, dtype=np.float64),
-                    np.asarray(self.intercept_, dtype=np.float64))
-        return z
+        with exclusive():
+            return _logits(X, np.asarray(coef, dtype=np.float64),
+                           np.asarray(self.intercept_, dtype=np.float64))
 
     def _dask_map(self, method: str, X):
         """``method`` applied lazily to each row chunk of Dask ``X`` (a Dask array)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import solvers
+from . import training
 from ._threading import exclusive
 from ._validation import (
     check_binary_y,
@@ -21,8 +21,9 @@ from ._validation import (
     check_vector,
     check_X,
 )
-from .kernels import dense, link
 from .monitor import Monitor
+from .sources.predict import decision_function as logits
+from .sources.predict import probabilities
 
 __all__ = ["SOLVERS", "FitResult", "fit"]
 
@@ -72,10 +73,8 @@ class FitResult:
             The logits, float64.
         """
         X = check_X(X, n_features=self.coef.shape[0])
-        out = np.empty(X.shape[0])
         with exclusive():  # a lock under Numba's workqueue layer (see _threading)
-            dense.decision_function(X, self.coef, self.intercept, out)
-        return out
+            return logits(X, self.coef[None, :], np.array([self.intercept]))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities.
@@ -90,10 +89,7 @@ class FitResult:
         ndarray of shape (n_samples, 2)
             Columns P(y=0) and P(y=1).
         """
-        z = self.decision_function(X)
-        out = np.empty((z.shape[0], 2))
-        link.binary_proba(z, out, False)
-        return out
+        return probabilities(self.decision_function(X))
 
     def predict(self, X) -> np.ndarray:
         """Predicted labels: 1 where the logit is positive, else 0.
@@ -210,24 +206,16 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {callback!r}.")
 
-    problem = solvers.BinaryProblem(X, y, sample_weight, alpha=alpha,
+    problem = training.make_problem(X, y, sample_weight, 2, training.Strengths(alpha),
                                     fit_intercept=bool(fit_intercept))
     theta = np.append(np.asarray(coef, dtype=np.float64), intercept)
     monitor = None if callback is None else Monitor(
         epochs, lambda t: (t[:n_features], float(t[n_features])), callback=callback)
-    with exclusive():  # a lock under Numba's workqueue layer (see _threading)
-        res = _solve(problem, theta, solver, learning_rate, epochs, batch_size,
-                     record_every, tol, random_state, monitor)
+    options = {"learning_rate": learning_rate}
+    if solver == "sgd":
+        options.update(batch_size=batch_size, rng=np.random.default_rng(random_state))
+    res = training.train(problem, theta, solver, max_iter=epochs, tol=tol,
+                         record_every=record_every, monitor=monitor, **options)
     coef, intercept = problem.split(res.theta)
     return FitResult(coef.copy(), float(intercept[0]), res.history, res.n_iter,
                      res.converged)
-
-
-def _solve(problem, theta, solver, learning_rate, epochs, batch_size, record_every, tol,
-           random_state, monitor):
-    if solver == "gd":
-        return solvers.gd(problem, theta, learning_rate=learning_rate, max_iter=epochs,
-                          record_every=record_every, tol=tol, monitor=monitor)
-    return solvers.sgd(problem, theta, learning_rate=learning_rate, max_iter=epochs,
-                       batch_size=batch_size, record_every=record_every, tol=tol,
-                       rng=np.random.default_rng(random_state), monitor=monitor)

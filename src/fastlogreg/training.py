@@ -18,6 +18,7 @@ import numba
 import numpy as np
 
 from . import solvers
+from ._threading import exclusive
 
 __all__ = ["SOLVER_NAMES", "Strengths", "alpha_from_C", "check_solver", "liblinear_tol",
            "make_problem", "resolve_penalty", "strengths", "threads", "train",
@@ -164,17 +165,19 @@ def make_problem(X, y_index: np.ndarray, weight: np.ndarray, n_classes: int,
 
 @contextmanager
 def threads(n_jobs: int | None):
-    """Run Numba's parallel passes on ``n_jobs`` threads (None: Numba's setting)."""
-    if n_jobs is None:
-        yield
-        return
-    before = numba.get_num_threads()
-    top = numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(top if n_jobs < 0 else min(n_jobs, top))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+    """Run Numba's parallel passes on ``n_jobs`` threads (None: Numba's setting),
+    holding :func:`._threading.exclusive` (a lock only under ``workqueue``)."""
+    with exclusive():
+        if n_jobs is None:
+            yield
+            return
+        before = numba.get_num_threads()
+        top = numba.config.NUMBA_NUM_THREADS
+        numba.set_num_threads(top if n_jobs < 0 else min(n_jobs, top))
+        try:
+            yield
+        finally:
+            numba.set_num_threads(before)
 
 
 def train(problem, theta0: np.ndarray, solver: str, *, max_iter: int, tol: float,
