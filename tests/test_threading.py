@@ -151,7 +151,7 @@ def test_exclusive_is_a_lock_only_under_workqueue():
             pass
         assert held is not _threading._LOCK
 
-
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 10 its
 @pytest.mark.parametrize("threads", [1, 3])
 def test_n_jobs_within_a_process_keeps_the_bits(threads):
     """n_jobs changes Numba's thread count inside one process: same bits."""
