@@ -59,9 +59,6 @@ numpydoc_validation_checks = {
 numpydoc_validation_exclude = {
     # scikit-learn's generated metadata-routing methods, not ours
     r"\.set_\w+_request$",
-    # LogisticRegression is being rewritten (issue 15, item 5); its docstrings
-    # are validated again once that lands: delete this line then.
-    r"^fastlogreg\.LogisticRegression(\..*)?$",
     # The cross-validation module, new in this round, likewise until its
     # docstrings give every parameter a type and a description.
     r"^fastlogreg\.cv\.",

@@ -60,16 +60,17 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         ``solver="saga"``, ``"liblinear"`` (``l1_ratio`` 0 or 1 only),
         ``"gd"`` or ``"nesterov"``.
     dual : bool, default=False
-        liblinear's dual formulation (L2 only). The optimum is the primal
-        one's, which is what fastlogreg computes.
+        The dual formulation of liblinear (L2 only). The optimum is the
+        primal one's, which is what fastlogreg computes.
     tol : float, default=1e-4
         Stopping tolerance, in each solver's scikit-learn sense (for lbfgs,
         gd and nesterov: the max-norm of the (proximal) gradient of the mean
         objective; for "sgd", the epoch loss's improvement over 5 epochs).
     fit_intercept : bool, default=True
+        Whether to fit intercepts (they stay 0 otherwise).
     intercept_scaling : float, default=1
-        liblinear only: the value of the constant feature whose weight is the
-        intercept (so the intercept is penalised less as it grows).
+        For liblinear only: the value of the constant feature whose weight is
+        the intercept (so the intercept is penalised less as it grows).
     class_weight : dict, "balanced" or None
         Multiplies the sample weights per class, as in scikit-learn.
     random_state : int, RandomState, Generator or None
@@ -89,7 +90,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Start from the previous fit's coefficients when their shape fits.
     n_jobs : int or None
         Threads for the parallel passes (-1: all); None keeps Numba's setting.
-        (A deliberate difference: scikit-learn 1.8+ ignores ``n_jobs`` here.)
+        A deliberate difference: scikit-learn 1.8+ ignores ``n_jobs`` here.
     learning_rate : float or "auto", default="auto"
         Step of "gd" and initial step of "sgd"; "auto" is ``1/L`` for an
         estimate ``L`` of the gradient's Lipschitz constant.
@@ -203,8 +204,11 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return tags
 
     def set_callbacks(self, *callbacks):
-        """Set scikit-learn callbacks (``sklearn.callback``), called at every
-        iteration of ``solver="lbfgs"`` as scikit-learn calls them.
+        """Set scikit-learn callbacks (``sklearn.callback``).
+
+        They are called at every iteration of ``solver="lbfgs"``, as
+        scikit-learn calls them; other solvers warn and ignore them, as
+        scikit-learn's do.
 
         Parameters
         ----------
@@ -213,7 +217,8 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        self : LogisticRegression
+        LogisticRegression
+            This estimator.
         """
         if self.solver != "lbfgs":
             warnings.warn(
@@ -277,8 +282,8 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        self : LogisticRegression
-            The fitted model.
+        LogisticRegression
+            This estimator, fitted.
         """
         C, l1_ratio = training.resolve_penalty(self.penalty, self.C, self.l1_ratio,
                                                self.solver, self.dual)
@@ -429,12 +434,21 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : (n_samples, n_features) array
-        y : (n_samples,) labels, each one of ``classes``
-        classes : array-like, required on the first call
+        X : array-like of shape (n_samples, n_features)
+            The chunk's rows.
+        y : array-like of shape (n_samples,)
+            Their labels, each one of ``classes``.
+        classes : array-like, optional
             Every label the stream will contain, as in scikit-learn's
-            ``partial_fit``; later calls may omit it or must repeat it.
-        sample_weight : (n_samples,) array, optional
+            ``partial_fit``: required on the first call; later calls may omit
+            it or must repeat it.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights of the chunk's rows.
+
+        Returns
+        -------
+        LogisticRegression
+            This estimator, updated.
 
         Notes
         -----
@@ -553,7 +567,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
-            float64 logits.
+            The logits, float64.
         """
         check_is_fitted(self)
         if is_dask_array(X):
@@ -647,9 +661,12 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def sparsify(self):
         """Store ``coef_`` as a ``scipy.sparse`` CSR matrix, as scikit-learn's.
 
+        Predictions stay the same; :meth:`densify` undoes it.
+
         Returns
         -------
-        self : LogisticRegression
+        LogisticRegression
+            This estimator.
         """
         import scipy.sparse as sp
 
@@ -661,9 +678,12 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def densify(self):
         """Store ``coef_`` as a dense array again (the default).
 
+        It undoes :meth:`sparsify`.
+
         Returns
         -------
-        self : LogisticRegression
+        LogisticRegression
+            This estimator.
         """
         check_is_fitted(self, msg="Estimator, %(name)s, must be fitted before "
                         "densifying.")
