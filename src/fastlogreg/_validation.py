@@ -24,6 +24,7 @@ __all__ = [
     "check_real",
     "check_sample_weight",
     "check_vector",
+    "class_weights",
     "encode_labels",
 ]
 
@@ -307,3 +308,24 @@ def encode_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # Integer labels spanning fewer values than this are encoded by counting
 # (O(n)) instead of sorting (O(n log n)).
 _COUNTING_SPAN = 1 << 16
+
+
+def class_weights(class_weight, classes: np.ndarray, y, sample_weight=None) -> np.ndarray:
+    """scikit-learn's per-class weights (``compute_class_weight``), checked.
+
+    ``y`` holds the labels (or, for data that stays where it lives, ``classes``
+    with their weighted counts as ``sample_weight``: the same formula). Every
+    weight must be finite and non-negative, as sample weights must: a NaN or a
+    negative entry of a ``class_weight`` dict is named here, before any work
+    (``tests/test_properties.py::test_negative_class_weights_are_refused``).
+    """
+    from sklearn.utils.class_weight import compute_class_weight
+
+    cw = compute_class_weight(class_weight, classes=classes, y=y,
+                              sample_weight=sample_weight)
+    bad = ~(np.isfinite(cw) & (cw >= 0))
+    if bad.any():
+        raise ValueError(
+            "class_weight must be finite and >= 0 for every class; got "
+            f"{dict(zip(classes[bad].tolist(), cw[bad].tolist(), strict=True))}.")
+    return cw

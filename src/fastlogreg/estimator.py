@@ -11,13 +11,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _mapping, solvers, training
 from ._callbacks import CallbackBridge
 from ._threading import exclusive
-from ._validation import check_finite, encode_labels
+from ._validation import check_finite, class_weights, encode_labels
 from .monitor import Monitor
 from .sources.dask_arrays import is_dask_array, prepare_dask
 from .sources.predict import decision_function as _logits
@@ -417,8 +416,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                              copy=True, ensure_non_negative=True)
         if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y,
-                                      sample_weight=sample_weight)
+            cw = class_weights(self.class_weight, classes, y, sample_weight)
             sample_weight *= cw[y_index.astype(np.intp)]
         return sample_weight
 

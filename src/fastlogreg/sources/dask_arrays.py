@@ -205,8 +205,9 @@ def prepare_dask(X, y, sample_weight=None, class_weight=None, *, solver: str = "
     TypeError
         When X is not a Dask array or does not hold real numbers.
     """
-    from sklearn.utils.class_weight import compute_class_weight
     from sklearn.utils.multiclass import check_classification_targets
+
+    from .._validation import class_weights
 
     dask, da = import_dask()
     if solver == "sgd":
@@ -259,8 +260,7 @@ def prepare_dask(X, y, sample_weight=None, class_weight=None, *, solver: str = "
         counts = da.bincount(y_index.astype(np.intp), weights=weight,
                              minlength=classes.size).compute()
         # the weighted class counts stand in for y: the same formula as fit's
-        cw = compute_class_weight(class_weight, classes=classes, y=classes,
-                                  sample_weight=counts)
+        cw = class_weights(class_weight, classes, classes, counts)
         weight = weight * y_index.map_blocks(lambda i: cw[i.astype(np.intp)],
                                              dtype=np.float64)
     return X, y_index, classes, weight, int(X.shape[1])
