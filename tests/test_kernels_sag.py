@@ -171,3 +171,28 @@ def test_oracle_fixed_point_is_the_lbfgs_optimum():
                   np.ones(n, bool), np.arange(n), step=0.1, alpha=alpha)
     np.testing.assert_allclose(w, w0, atol=1e-8)
     np.testing.assert_allclose(b, b0, atol=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lazy_l1_catch_up_equals_the_steps_one_by_one(seed):
+    """sag._replay's closed form (one binary search) against the pending
+    gradient and soft-threshold steps applied one at a time."""
+    rng = np.random.default_rng(seed)
+    n, h = 40, int(rng.integers(0, 10))
+    m = np.sort(rng.integers(5, 30, n))  # rows seen at each step: never decreasing
+    inv_scale = np.exp(np.cumsum(rng.uniform(0.0, 0.3, n)))  # 1 / wscale, growing
+    step, l1 = 0.1, 0.05
+    cum = np.cumsum(step * inv_scale / m)
+    cum_prox = np.cumsum(step * l1 * inv_scale)
+    last = cum[h - 1] if h else 0.0
+    last_p = cum_prox[h - 1] if h else 0.0
+    for v0 in (-2.0, -0.01, 0.0, 0.01, 0.5, 3.0):
+        for g in (-8.0, -2.0, -0.3, 0.3, 2.0, 8.0):  # strong, mixed and weak moves
+            want = v0
+            for s in range(h, n):
+                a = cum[s] - (cum[s - 1] if s else 0.0)
+                p = cum_prox[s] - (cum_prox[s - 1] if s else 0.0)
+                u = want - a * g
+                want = np.sign(u) * max(abs(u) - p, 0.0)
+            got = sag._replay(v0, g, cum, cum_prox, h, n, last, last_p, l1 * m[n - 1])
+            assert got == pytest.approx(want, rel=1e-12, abs=1e-12), (v0, g)

@@ -217,14 +217,45 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
 
 
 @njit(**JIT)
-def _replay(v, gk, cum, cum_prox, h, upto, last, last_p):
-    """Steps ``h .. upto-1`` of one weight one by one: gradient step, then
-    soft-threshold (the rare case where they do not commute)."""
-    for s in range(h, upto):
-        v = _soft(v - (cum[s] - last) * gk, cum_prox[s] - last_p)
-        last = cum[s]
-        last_p = cum_prox[s]
-    return v
+def _replay(v, gk, cum, cum_prox, h, upto, last, last_p, bound_last):
+    """Steps ``h .. upto-1`` of one weight whose gradient move outweighs the
+    threshold at some step: gradient step, then soft-threshold, each step.
+
+    When it does so at every step (``|G| >= bound_last = l1 m_last``, always
+    once every row has been seen), each step moves ``v`` the same way,
+    ``-sign(G)``: by ``|G| a_s + p_s`` while on the starting side of 0 and by
+    ``|G| a_s - p_s`` past it, so one binary search over the cumulative sums
+    finds the step that reaches 0 and two sums do the rest. Otherwise (while
+    ``m`` still grows) the steps are replayed one by one.
+    """
+    if abs(gk) < bound_last:
+        for s in range(h, upto):
+            v = _soft(v - (cum[s] - last) * gk, cum_prox[s] - last_p)
+            last = cum[s]
+            last_p = cum_prox[s]
+        return v
+    sign = 1.0 if gk >= 0.0 else -1.0
+    g = abs(gk)
+    u = sign * v  # in these units every step moves u down
+    # first step s whose own-side move reaches 0: u - (g A(s) + P(s)) <= 0
+    lo, hi = h, upto
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if u - (g * (cum[mid] - last) + (cum_prox[mid] - last_p)) <= 0.0:
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo == upto:  # stays on its side
+        return sign * (u - g * (cum[upto - 1] - last) - (cum_prox[upto - 1] - last_p))
+    before = cum[lo - 1] if lo > h else last
+    before_p = cum_prox[lo - 1] if lo > h else last_p
+    u = u - g * (before - last) - (before_p - last_p)  # the value before that step
+    x = u - g * (cum[lo] - before)
+    p = cum_prox[lo] - before_p
+    u = 0.0 if x >= -p else x + p
+    # past 0 (or from 0): each remaining step moves by g a_s - p_s >= 0 downwards
+    u -= g * (cum[upto - 1] - cum[lo]) - (cum_prox[upto - 1] - cum_prox[lo])
+    return sign * u
 
 
 # The catch-up of a feature (its pending steps h .. upto-1 applied to the
@@ -236,7 +267,7 @@ def _replay(v, gk, cum, cum_prox, h, upto, last, last_p):
 # soft-thresholds commute into one of each when every single gradient move is
 # no larger than its threshold, |G| / m_s <= l1 for each pending s; m_s never
 # decreases, so |G| <= l1 m_h decides (scikit-learn tests the summed steps,
-# which is not exact while m still grows). Otherwise _replay replays them.
+# which is not exact while m still grows). Otherwise _replay applies them.
 
 
 @njit(**JIT)
@@ -260,7 +291,8 @@ def _flush(W, wscale, sum_grad, cum, cum_prox, seen_at, hist, upto, prox, l1):
                 elif abs(gk) <= bound:
                     W[k, j] = _soft(W[k, j] - cs * gk, ps)
                 else:
-                    W[k, j] = _replay(W[k, j], gk, cum, cum_prox, h, upto, base, base_p)
+                    W[k, j] = _replay(W[k, j], gk, cum, cum_prox, h, upto, base, base_p,
+                                           l1 * seen_at[upto - 1])
         for k in range(K):
             W[k, j] *= wscale
         hist[j] = upto % n
@@ -330,7 +362,8 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
                         elif abs(gk) <= bound:
                             W[k, j] = _soft(W[k, j] - cs * gk, ps)
                         else:
-                            W[k, j] = _replay(W[k, j], gk, cum, cum_prox, h, t, base, base_p)
+                            W[k, j] = _replay(W[k, j], gk, cum, cum_prox, h, t, base,
+                                               base_p, l1 * seen_at[t - 1])
                 hist[j] = t
             for k in range(K):
                 acc = 0.0
