@@ -72,9 +72,15 @@ def _fit_grid(X, y_index, n_classes, train_weights, Cs, *, fit_intercept, max_it
     S = train_weights.sum(axis=1)
     alpha = np.array([alpha_from_C(C, S[f]) for f in range(n_folds) for C in Cs])
     fold_of = np.repeat(np.arange(n_folds), n_cs)
+    # Each fold walks the Cs in their order, each C warm-started from the
+    # solution at the one before (scikit-learn's path: its iterates, and a
+    # model already within tol of its predecessor's solution costs no
+    # iteration); the folds' walks advance side by side, one read of X per round.
+    chains = [list(range(f * n_cs, (f + 1) * n_cs)) for f in range(n_folds)]
     result = batched_lbfgs(data, train_weights, fold_of, alpha, n_classes,
                            np.zeros((n_folds * n_cs, n_params)),
-                           fit_intercept=fit_intercept, max_iter=max_iter, tol=tol)
+                           fit_intercept=fit_intercept, max_iter=max_iter, tol=tol,
+                           chains=chains)
     shape = (n_folds, n_cs)
     return (data, result.theta.reshape(*shape, n_params), result.n_iter.reshape(shape),
             result.status.reshape(shape))

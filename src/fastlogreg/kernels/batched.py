@@ -195,7 +195,11 @@ def _logits_block(X, lo, hi, W, b, Z):
     t = 0
     while t + 4 <= m:
         x0, x1, x2, x3 = Xb[t], Xb[t + 1], Xb[t + 2], Xb[t + 3]
-        for p in range(P):
+        p = 0
+        while p + 4 <= P:
+            _logits_4x4(x0, x1, x2, x3, W[p], W[p + 1], W[p + 2], W[p + 3], b, p, t, Z)
+            p += 4
+        while p < P:
             wp = W[p]
             s0 = s1 = s2 = s3 = 0.0
             for j in range(d):  # four dot products share each load of W[p]
@@ -208,6 +212,7 @@ def _logits_block(X, lo, hi, W, b, Z):
             Z[p, t + 1] = s1 + b[p]
             Z[p, t + 2] = s2 + b[p]
             Z[p, t + 3] = s3 + b[p]
+            p += 1
         t += 4
     while t < m:
         row = Xb[t]
@@ -218,6 +223,57 @@ def _logits_block(X, lo, hi, W, b, Z):
                 s += row[j] * wp[j]
             Z[p, t] = s + b[p]
         t += 1
+
+
+@njit(inline="always", **JIT)
+def _logits_4x4(x0, x1, x2, x3, w0, w1, w2, w3, b, p, t, Z):
+    """Logits of four rows for four models: each load of a row element serves
+    four models and each load of a weight four rows (16 accumulators). Against
+    one model at a time, a block's logits in cache took 0.6-0.85x the time
+    (d = 50 and 100, 16 to 48 models, timed alternately in one process)."""
+    a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = 0.0
+    a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = 0.0
+    for j in range(x0.shape[0]):
+        u0 = x0[j]
+        u1 = x1[j]
+        u2 = x2[j]
+        u3 = x3[j]
+        v = w0[j]
+        a00 += u0 * v
+        a01 += u1 * v
+        a02 += u2 * v
+        a03 += u3 * v
+        v = w1[j]
+        a10 += u0 * v
+        a11 += u1 * v
+        a12 += u2 * v
+        a13 += u3 * v
+        v = w2[j]
+        a20 += u0 * v
+        a21 += u1 * v
+        a22 += u2 * v
+        a23 += u3 * v
+        v = w3[j]
+        a30 += u0 * v
+        a31 += u1 * v
+        a32 += u2 * v
+        a33 += u3 * v
+    Z[p, t] = a00 + b[p]
+    Z[p, t + 1] = a01 + b[p]
+    Z[p, t + 2] = a02 + b[p]
+    Z[p, t + 3] = a03 + b[p]
+    Z[p + 1, t] = a10 + b[p + 1]
+    Z[p + 1, t + 1] = a11 + b[p + 1]
+    Z[p + 1, t + 2] = a12 + b[p + 1]
+    Z[p + 1, t + 3] = a13 + b[p + 1]
+    Z[p + 2, t] = a20 + b[p + 2]
+    Z[p + 2, t + 1] = a21 + b[p + 2]
+    Z[p + 2, t + 2] = a22 + b[p + 2]
+    Z[p + 2, t + 3] = a23 + b[p + 2]
+    Z[p + 3, t] = a30 + b[p + 3]
+    Z[p + 3, t + 1] = a31 + b[p + 3]
+    Z[p + 3, t + 2] = a32 + b[p + 3]
+    Z[p + 3, t + 3] = a33 + b[p + 3]
 
 
 @njit(**JIT)
@@ -260,11 +316,21 @@ def _gradient_block(X, lo, hi, R, acc, K):
     t = 0
     while t + 4 <= m:
         x0, x1, x2, x3 = Xb[t], Xb[t + 1], Xb[t + 2], Xb[t + 3]
-        for p in range(P):
+        p = 0
+        while p + 4 <= P:
+            # four models per load of the four rows (see _axpy_4x4)
+            _axpy_4x4(x0, x1, x2, x3, R, p, t,
+                      acc[p // K, (p % K) * d:(p % K + 1) * d],
+                      acc[(p + 1) // K, ((p + 1) % K) * d:((p + 1) % K + 1) * d],
+                      acc[(p + 2) // K, ((p + 2) % K) * d:((p + 2) % K + 1) * d],
+                      acc[(p + 3) // K, ((p + 3) % K) * d:((p + 3) % K + 1) * d])
+            p += 4
+        while p < P:
             r0, r1, r2, r3 = R[p, t], R[p, t + 1], R[p, t + 2], R[p, t + 3]
             g = acc[p // K, (p % K) * d:(p % K + 1) * d]
             for j in range(d):  # four rows per load and store of the accumulator
                 g[j] += r0 * x0[j] + r1 * x1[j] + r2 * x2[j] + r3 * x3[j]
+            p += 1
         t += 4
     while t < m:
         row = Xb[t]
@@ -274,6 +340,27 @@ def _gradient_block(X, lo, hi, R, acc, K):
             for j in range(d):
                 g[j] += r * row[j]
         t += 1
+
+
+@njit(inline="always", **JIT)
+def _axpy_4x4(x0, x1, x2, x3, R, p, t, g0, g1, g2, g3):
+    """Gradient updates of four models by four rows: each row element loaded
+    once for four models, each accumulator loaded and stored once per four
+    rows. Against one model at a time, 0.75-0.8x the time of a block's
+    gradient in cache (d = 50 and 100, 16 to 48 models)."""
+    r00, r01, r02, r03 = R[p, t], R[p, t + 1], R[p, t + 2], R[p, t + 3]
+    r10, r11, r12, r13 = R[p + 1, t], R[p + 1, t + 1], R[p + 1, t + 2], R[p + 1, t + 3]
+    r20, r21, r22, r23 = R[p + 2, t], R[p + 2, t + 1], R[p + 2, t + 2], R[p + 2, t + 3]
+    r30, r31, r32, r33 = R[p + 3, t], R[p + 3, t + 1], R[p + 3, t + 2], R[p + 3, t + 3]
+    for j in range(x0.shape[0]):
+        u0 = x0[j]
+        u1 = x1[j]
+        u2 = x2[j]
+        u3 = x3[j]
+        g0[j] += r00 * u0 + r01 * u1 + r02 * u2 + r03 * u3
+        g1[j] += r10 * u0 + r11 * u1 + r12 * u2 + r13 * u3
+        g2[j] += r20 * u0 + r21 * u1 + r22 * u2 + r23 * u3
+        g3[j] += r30 * u0 + r31 * u1 + r32 * u2 + r33 * u3
 
 
 @njit(**JIT)

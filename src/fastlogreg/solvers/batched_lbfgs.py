@@ -7,7 +7,8 @@ running :class:`.lbfgs_core.LBFGSState` for its next point, evaluates all of
 them with one batched pass of the source (:meth:`.sources.Source.batched_sums`,
 one read of X for dense data), and tells each state its loss and gradient.
 A model that has converged leaves the batch: later passes compute only the
-running ones.
+running ones. Along a path of Cs, a model may instead start from the
+solution of the one before it (``chains``), as scikit-learn's path does.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..kernels import batched
 from ..sources import Source
 from .lbfgs_core import LBFGSState
 
-__all__ = ["BatchResult", "batched_lbfgs", "split_thetas"]
+__all__ = ["BatchResult", "batched_lbfgs", "batched_scores", "split_thetas"]
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,15 @@ def split_thetas(thetas: np.ndarray, n_features: int, n_classes: int):
 
 def batched_lbfgs(data: Source, fold_weights: np.ndarray, fold_of: np.ndarray,
                   alpha: np.ndarray, n_classes: int, theta0: np.ndarray, *,
-                  fit_intercept: bool, max_iter: int, tol: float) -> BatchResult:
+                  fit_intercept: bool, max_iter: int, tol: float,
+                  chains: list[list[int]] | None = None) -> BatchResult:
     """Minimise M L2-penalised logistic objectives that share the rows of ``data``.
 
     Model ``m`` minimises ``J_m = (1/S_m) sum_i s_mi loss_i + (alpha_m / 2) ||W_m||^2``
     with ``s_m = fold_weights[fold_of[m]]`` and ``S_m`` its sum (the same
     objective as a :class:`.BinaryProblem` or :class:`.MultinomialProblem`
-    with those weights), from ``theta0[m]``, with scikit-learn's lbfgs
-    options (``tol`` on the gradient's max-norm, ``max_iter``).
+    with those weights), with scikit-learn's lbfgs options (``tol`` on the
+    gradient's max-norm, ``max_iter``).
 
     Parameters
     ----------
@@ -68,6 +70,12 @@ def batched_lbfgs(data: Source, fold_weights: np.ndarray, fold_of: np.ndarray,
     fit_intercept : bool
         False keeps the intercepts at their starting value (their gradient
         is zeroed, as a problem's ``evaluate`` does).
+    chains : list of lists of model indices, optional
+        Warm starts along a path: within a chain, a model starts when the one
+        before it has finished, from its solution (scikit-learn's path over
+        Cs); ``theta0`` is used for the first model of each chain. The chains
+        advance side by side, one running model each; by default every model
+        runs from the first round, from its ``theta0``.
     """
     d = data.n_features
     M, n_params = theta0.shape
@@ -76,10 +84,30 @@ def batched_lbfgs(data: Source, fold_weights: np.ndarray, fold_of: np.ndarray,
     fold_weights = np.ascontiguousarray(fold_weights, dtype=np.float64)
     fold_of = np.asarray(fold_of, dtype=np.int64)
     alpha = np.asarray(alpha, dtype=np.float64)
-    states = [LBFGSState(theta0[m], tol=tol, max_iter=max_iter) for m in range(M)]
-    running = np.arange(M)
+    if chains is None:
+        chains = [[m] for m in range(M)]
+    states: list[LBFGSState | None] = [None] * M
+    position = [0] * len(chains)  # the running model's place in each chain
+
+    def start(m, theta):
+        states[m] = LBFGSState(theta, tol=tol, max_iter=max_iter)
+
+    for chain in chains:
+        start(chain[0], theta0[chain[0]])
     passes = 0
-    while running.size:
+    while True:
+        # a chain whose model has finished hands its solution to the next one
+        running = []
+        for c, chain in enumerate(chains):
+            while position[c] < len(chain) and states[chain[position[c]]].done:
+                position[c] += 1
+                if position[c] < len(chain):
+                    start(chain[position[c]], states[chain[position[c] - 1]].x)
+            if position[c] < len(chain):
+                running.append(chain[position[c]])
+        if not running:
+            break
+        running = np.array(running, dtype=np.intp)
         thetas = np.array([states[m].ask() for m in running])
         W, b = split_thetas(thetas, d, n_classes)
         total = data.batched_sums(W, b, fold_weights, fold_of[running])
@@ -91,7 +119,6 @@ def batched_lbfgs(data: Source, fold_weights: np.ndarray, fold_of: np.ndarray,
         passes += 1
         for i, m in enumerate(running):
             states[m].tell(out[i, n_params], out[i, :n_params])
-        running = np.array([m for m in running if not states[m].done], dtype=np.intp)
     return BatchResult(np.array([s.x for s in states]),
                        np.array([s.n_iter for s in states]),
                        np.array([s.status for s in states]), passes)
