@@ -22,6 +22,8 @@ from typing import TextIO
 
 import numpy as np
 
+from .training import SOLVER_NAMES
+
 __all__ = ["main"]
 
 EXIT_USAGE = 2
@@ -95,13 +97,14 @@ def _parser() -> argparse.ArgumentParser:
                        "index such as -1 (.npy), or the labels' array (.npz, default y)")
     train.add_argument("--out", metavar="MODEL", required=True,
                        help="the model file to write (e.g. model.npz)")
-    train.add_argument("--solver", choices=("lbfgs", "gd", "nesterov", "sgd"))
+    train.add_argument("--solver", choices=SOLVER_NAMES)
     train.add_argument("--C", type=float, metavar="C",
                        help="inverse regularisation strength, > 0 (inf: no penalty)")
     train.add_argument("--max-iter", type=int, help="iterations (lbfgs) or epochs")
     train.add_argument("--tol", type=float, help="stopping tolerance")
     train.add_argument("--l1-ratio", type=float,
-                       help="elastic-net mixing in [0, 1] (needs --solver gd or nesterov)")
+                       help="elastic-net mixing in [0, 1] (needs --solver saga, gd or "
+                       "nesterov; 1 also liblinear)")
     train.add_argument("--class-weight", choices=("balanced",))
     train.add_argument("--no-intercept", action="store_true", help="fit no intercept")
     train.add_argument("--learning-rate", type=_learning_rate,
