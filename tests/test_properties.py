@@ -217,6 +217,65 @@ def test_functional_inputs_fit_or_are_refused_by_name(drawn):
     _assert_unchanged(before, [X, y, sw])
 
 
+@st.composite
+def csr_inputs(draw):
+    sp = pytest.importorskip("scipy.sparse")
+    n = draw(st.integers(2, 40))
+    d = draw(st.integers(1, 8))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    dtype = draw(st.sampled_from(["float64", "float32", "int64", "int8", "bool"]))
+    X = sp.random(n, d, density=draw(st.sampled_from([0.0, 0.3, 1.0])), format="csr",
+                  random_state=rng, dtype=np.float64).astype(dtype)
+    index = draw(st.sampled_from([np.int32, np.int64]))
+    X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
+    damage = draw(st.sampled_from(["none", "nan", "inf", "index-high", "index-negative",
+                                   "duplicates", "unsorted", "indptr"]))
+    if X.nnz:
+        k = rng.integers(0, X.nnz)
+        if damage == "nan" and X.dtype.kind == "f":
+            X.data[k] = np.nan
+        elif damage == "inf" and X.dtype.kind == "f":
+            X.data[k] = np.inf
+        elif damage == "index-high":
+            X.indices[k] = d + rng.integers(0, 3)
+        elif damage == "index-negative":
+            X.indices[k] = -1 - rng.integers(0, 3)
+        elif damage == "duplicates" and X.nnz >= 2:
+            X.indices[1:] = X.indices[:-1].copy()  # some rows repeat a column
+        elif damage == "unsorted":
+            X.indices[:] = X.indices[::-1].copy()
+    if damage == "indptr":
+        X.indptr[-1] += 1
+    y = rng.integers(0, draw(st.integers(2, 3)), n)
+    y[:2] = [0, 1]
+    return X, y, damage
+
+
+@settings(max_examples=60, suppress_health_check=list(HealthCheck))
+@given(csr_inputs())
+def test_csr_inputs_fit_or_are_refused_by_name(drawn):
+    """Damaged CSR structures (indices out of range, a wrong indptr, NaN/inf in
+    data) are refused naming X; repeated or unsorted entries are summed in a
+    copy; the caller's matrix is never modified."""
+    X, y, damage = drawn
+    before = _copies(X.data, X.indices, X.indptr, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            model = LogisticRegression(max_iter=3).fit(X, y)
+        except (ValueError, TypeError) as exc:
+            assert damage in ("nan", "inf", "index-high", "index-negative", "indptr"), \
+                (damage, exc)
+            assert "X" in str(exc) or "index" in str(exc) or "indptr" in str(exc), str(exc)
+        else:
+            assert damage not in ("index-high", "index-negative", "indptr") or X.nnz == 0, \
+                damage
+            assert damage not in ("nan", "inf") or X.dtype.kind != "f" or X.nnz == 0, damage
+            assert np.isfinite(model.coef_).all()
+            assert np.isfinite(model.predict_proba(X)).all()
+    _assert_unchanged(before, [X.data, X.indices, X.indptr, y])
+
+
 # --- the fuzz's odd inputs, one test each -----------------------------------------------
 
 
