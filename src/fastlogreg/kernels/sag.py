@@ -45,7 +45,7 @@ from ._prefetch import hint_l1
 from .multinomial import _softmax_inplace
 
 # Rows whose data and state are prefetched ahead of the one being stepped.
-_AHEAD = 4
+_AHEAD = 8
 # scikit-learn rescales the lazy weights when wscale falls below this.
 _MIN_WSCALE = 1e-9
 # scikit-learn's factor on the intercept's steps for sparse X
