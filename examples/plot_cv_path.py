@@ -5,10 +5,10 @@ Choosing C by cross-validation
 ``LogisticRegressionCV`` tries a grid of regularisation strengths ``Cs`` on
 each fold of a cross-validation and keeps the ``C`` whose mean held-out score
 is best. It is scikit-learn's class (same parameters and attributes); with
-``solver="lbfgs"`` and the L2 penalty, fastlogreg trains all folds x Cs models
-together: each round of their L-BFGS iterations reads X once for all of them,
-a fold being a set of row weights (its held-out rows weigh 0), so X is never
-copied per fold.
+``solver="lbfgs"`` and the L2 penalty, fastlogreg trains the folds together:
+each fold walks the Cs warm-started along its path, and each round of their
+L-BFGS iterations reads X once for all folds, a fold being a set of row
+weights (its held-out rows weigh 0), so X is never copied per fold.
 
 The plot shows the held-out score of every fold against C, their mean, and
 the chosen C. ``logistic_regression_path`` gives the coefficients along the
@@ -26,8 +26,8 @@ from fastlogreg import LogisticRegressionCV, logistic_regression_path
 X, y = make_classification(2000, 20, n_informative=5, random_state=0)
 
 # %%
-# Five folds times fifteen Cs: 75 models, trained from one read of X per
-# iteration. ``scoring="neg_log_loss"`` scores each held-out fold by its
+# Five folds times fifteen Cs: 75 models, the five folds' paths trained side
+# by side from one read of X per iteration. ``scoring="neg_log_loss"`` scores each held-out fold by its
 # log-loss (higher is better); the default is accuracy.
 model = LogisticRegressionCV(Cs=np.logspace(-4, 2, 15), cv=5, l1_ratios=(0,),
                              scoring="neg_log_loss", use_legacy_attributes=False)

@@ -2,11 +2,14 @@
 per iteration.
 
 :class:`LogisticRegressionCV` is scikit-learn 1.9's class with its fit
-replaced for the L2-penalised ``lbfgs`` path: the ``n_folds * n_Cs`` models
-of the grid train together (:func:`.solvers.batched_lbfgs.batched_lbfgs`),
-each on its fold's training rows given as row weights (a fold's held-out rows
-weigh 0, so X is never copied), and their held-out accuracy or log-loss comes
-from one more read (:func:`.solvers.batched_lbfgs.batched_scores`). The
+replaced for the L2-penalised ``lbfgs`` path: the models of the grid train
+together (:func:`.solvers.batched_lbfgs.batched_lbfgs`), each on its fold's
+training rows given as row weights (a fold's held-out rows weigh 0, so X is
+never copied). Each fold walks the Cs in order, each C warm-started from the
+solution at the one before, as scikit-learn's path does; the folds' walks
+advance side by side, all running models evaluated by one read of X per
+round. The ``n_folds * n_Cs`` held-out accuracies or log-losses come from
+one more read (:func:`.solvers.batched_lbfgs.batched_scores`). The
 refit is a :class:`fastlogreg.LogisticRegression` fit. Other solvers and L1
 or elastic-net penalties fall back to scikit-learn's own fit.
 
@@ -128,11 +131,12 @@ class LogisticRegressionCV(_SkLogisticRegressionCV):
     with all its parameters, attributes and conventions.
 
     For ``solver="lbfgs"`` and the L2 penalty (``l1_ratios`` None or all 0)
-    the ``n_folds * n_Cs`` models are trained together: each round of their
-    L-BFGS iterations (:mod:`fastlogreg.solvers.lbfgs_core`, scikit-learn's
-    options and stopping rules) evaluates all running models with one read
-    of X, each fold being row weights (X is never copied, float32/float64
-    and C/F order are read in place); a converged model leaves the batch.
+    the folds are trained together: each fold walks the Cs warm-started along
+    its path (scikit-learn's iterates), and each round of their L-BFGS
+    iterations (:mod:`fastlogreg.solvers.lbfgs_core`, scikit-learn's options
+    and stopping rules) evaluates the running model of every fold with one
+    read of X, each fold being row weights (X is never copied,
+    float32/float64 and C/F order are read in place).
     Held-out accuracy (the default scoring) and ``"neg_log_loss"`` come from
     one more read; other scorers score each (fold, C) model on its held-out
     rows. The refit (``refit=True``) is a :class:`fastlogreg.LogisticRegression`
@@ -156,8 +160,6 @@ random_state, use_legacy_attributes
     classes_, coef_, intercept_, Cs_, l1_ratios_, coefs_paths_, scores_, C_, \
 l1_ratio_, n_iter_, n_features_in_, feature_names_in_
         As in scikit-learn 1.9, with the same shapes and dict layouts.
-    n_passes_ : int
-        Batched reads of X the grid's training took (the lbfgs/L2 path).
     """
 
     def __sklearn_tags__(self):
@@ -465,8 +467,9 @@ def logistic_regression_path(X, y, Cs=10, *, fit_intercept=True, max_iter=100, t
     """Coefficients of L2-penalised logistic regression along a path of Cs.
 
     scikit-learn's objective (``C sum_i s_i loss_i + ||W||^2 / 2``, binary or
-    multinomial by the number of classes) for each C, all Cs trained together
-    on one read of X per round of their lbfgs iterations.
+    multinomial by the number of classes) for each C, each C warm-started
+    from the solution at the one before (scikit-learn's path), by the batched
+    lbfgs of :class:`LogisticRegressionCV`.
 
     Parameters
     ----------
