@@ -149,3 +149,13 @@ def test_sparse_x_gives_the_dense_result():
     np.testing.assert_allclose(sparse.coefs_paths_, dense.coefs_paths_, rtol=1e-6,
                                atol=1e-8)
     np.testing.assert_array_equal(sparse.scores_, dense.scores_)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_default_tol_follows_sklearn_path(n_classes):
+    """Warm starts along each fold's path of Cs give scikit-learn's iterates,
+    so even at the default tol the scores, C and iteration counts agree."""
+    X, y = _data(n_classes, n=600, seed=10)
+    ours, theirs = _both(X, y, scoring=None, Cs=6)
+    _assert_same(ours, theirs, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours.n_iter_, theirs.n_iter_, atol=1)
