@@ -136,7 +136,7 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
     delta = np.empty(K)
     c = 1.0 - step * alpha
     shrink = step * l1 if saga else 0.0
-    prefetch = X.flags.c_contiguous
+    c_order = X.flags.c_contiguous
     num_seen = counters[0]
     status = 0
     ran = 0
@@ -153,8 +153,11 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
             if t + _AHEAD < n:
                 r = rows[t + _AHEAD]
                 _hint_row_state(y, sw, memory, seen, r, K)
-                if prefetch:
+                if c_order:
                     hint_l1(X, r * d, r * d + d)  # flat positions of a C-ordered row
+                else:  # an F-ordered row is d elements n apart: one line each
+                    for j in range(d):
+                        hint_l1(X, r + j * n, r + j * n + 1)
             yi = y[i]
             si = sw[i]
             if K == 1:  # g = s_i dl/dz
