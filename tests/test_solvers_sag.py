@@ -134,8 +134,11 @@ def test_refusals():
         saga(liblinear_like, np.zeros(6), max_iter=5, tol=1e-3)
     da = pytest.importorskip("dask.array")
     on_dask = BinaryProblem(da.from_array(X, chunks=50), y.astype(float), sw, alpha=0.1)
-    with pytest.raises(TypeError, match="solver='saga' cannot run on"):
+    with pytest.raises(TypeError, match="solver='sag' and 'saga' cannot run on a Dask"):
         saga(on_dask, np.zeros(6), max_iter=5, tol=1e-3)
+    state = _problem(X, y, sw, 2, 0.5).sag_state(True, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="solver='saga' cannot run on a Dask array"):
+        on_dask.data.sag_epochs(np.zeros((1, 5)), np.zeros(1), state, 1, 1e-3)
 
 
 def test_all_zero_x_without_intercept_is_scikit_learns_zero_division():

@@ -144,12 +144,10 @@ class Source(ABC):
         return np.array(rows)
 
     def max_sq_row_norm(self) -> float:
-        """``max_i ||x_i||^2`` (SAG's step size), by rows of :meth:`sample_rows`."""
-        top = 0.0
-        for lo in range(0, self.n_samples, 1 << 14):
-            Xs, _ = self.sample_rows(np.arange(lo, min(self.n_samples, lo + (1 << 14))))
-            top = max(top, float(np.einsum("ij,ij->i", Xs, Xs).max(initial=0.0)))
-        return top
+        """``max_i ||x_i||^2``, SAG's step size: sources that run
+        :meth:`sag_epochs` give it; the others refuse SAG here, before any read."""
+        raise TypeError(f"solver='sag' and 'saga' cannot run on {self.describe()}; use "
+                        "solver='lbfgs', 'gd' or 'nesterov' (or load the data in memory).")
 
     def sag_epochs(self, W: np.ndarray, b: np.ndarray, state: SagState, n_epochs: int,
                    tol: float) -> tuple[int, int]:
