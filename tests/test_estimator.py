@@ -27,10 +27,23 @@ SOLVERS = ["lbfgs", "newton-cg", "newton-cholesky", "sag", "saga", "liblinear", 
 
 # --- scikit-learn's own estimator checks ------------------------------------------
 
+def _expected_failed_checks(estimator):
+    # sag and saga draw rows at random: weights and repeated rows give different
+    # draws, so the fits agree only at the optimum, not at the check's default
+    # tol. scikit-learn marks the same checks as expected failures for its
+    # LogisticRegression (sklearn/utils/_test_common/instance_generator.py).
+    if estimator.solver in ("sag", "saga"):
+        reason = "stochastic row draws: sample_weight is not repeating samples"
+        return {"check_sample_weight_equivalence_on_dense_data": reason,
+                "check_sample_weight_equivalence_on_sparse_data": reason}
+    return {}
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks([LogisticRegression(solver=s) for s in SOLVERS])
+@parametrize_with_checks([LogisticRegression(solver=s) for s in SOLVERS],
+                         expected_failed_checks=_expected_failed_checks)
 def test_sklearn_estimator_checks(estimator, check):
-    # No expected failures: every check passes for every solver.
+    # Every check passes for every solver, but the two above for sag and saga.
     check(estimator)
 
 
