@@ -385,10 +385,11 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
                 g[int(yi)] -= si
             wscale *= c
             inv_m = 1.0 / num_seen
+            step_w = step / wscale  # a step in the unscaled weights' units
             for k in range(K):
                 delta[k] = g[k] - memory[i, k]
                 memory[i, k] = g[k]
-            corr = step * (1.0 - inv_m) / wscale
+            corr = step_w * (1.0 - inv_m)
             for p in range(lo, hi):
                 j = indices[p]
                 v = data[p]
@@ -405,8 +406,8 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
                         b[k] -= step * (1.0 - inv_m) * delta[k]
             before = cum[t - 1] if t > 0 else 0.0
             before_p = cum_prox[t - 1] if t > 0 else 0.0
-            cum[t] = before + step / (wscale * num_seen)
-            cum_prox[t] = before_p + step * l1 / wscale
+            cum[t] = before + step_w * inv_m
+            cum_prox[t] = before_p + step_w * l1
             if wscale < _MIN_WSCALE:
                 _flush(W, wscale, sum_grad, cum, cum_prox, seen_at, hist, t + 1, prox, l1)
                 wscale = 1.0
