@@ -339,10 +339,10 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
                 r = rows[t + _AHEAD]
                 _hint_row_state(y, sw, memory, seen, r, K)
                 hint_l1(indptr, r, r + 2)
-                if t + _AHEAD // 2 < n:  # its indptr was hinted _AHEAD / 2 rows ago
-                    r = rows[t + _AHEAD // 2]
-                    hint_l1(indices, indptr[r], indptr[r + 1])
-                    hint_l1(data, indptr[r], indptr[r + 1])
+            if t + _AHEAD // 2 < n:  # this row's indptr was hinted _AHEAD / 2 rows ago
+                r = rows[t + _AHEAD // 2]
+                hint_l1(indices, indptr[r], indptr[r + 1])
+                hint_l1(data, indptr[r], indptr[r + 1])
             lo = indptr[i]
             hi = indptr[i + 1]
             if not seen[i]:
