@@ -150,3 +150,18 @@ def test_all_zero_x_without_intercept_is_scikit_learns_zero_division():
     with warnings.catch_warnings(), pytest.raises(ZeroDivisionError):
         warnings.simplefilter("ignore")
         LogisticRegression(solver="sag", C=1.0, fit_intercept=False).fit(X, y)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_overflow_is_scikit_learns_value_error(sparse):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3)) * 1e3
+    y = (rng.random(50) < 0.5).astype(float)
+    sw = np.full(50, 1e306)  # scikit-learn's step ignores the weights: the steps overflow
+    problem = BinaryProblem(sp.csr_matrix(X) if sparse else X, y, sw, alpha=1e-3)
+    message = "Floating-point under-/overflow occurred at epoch #1"
+    with pytest.raises(ValueError, match=message):
+        sag(problem, np.zeros(4), max_iter=5, tol=1e-4, rng=np.random.default_rng(0))
+    with warnings.catch_warnings(), pytest.raises(ValueError, match=message):
+        warnings.simplefilter("ignore")
+        LogisticRegression(solver="sag", max_iter=5).fit(X, y, sample_weight=sw)
