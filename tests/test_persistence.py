@@ -300,11 +300,11 @@ def test_every_damaged_byte_is_a_value_error(saved, tmp_path):
     original = load_model(saved)
     central = raw.index(b"PK\x01\x02")
     rng = np.random.default_rng(0)
-    spots = sorted({*range(central, len(raw)), *rng.integers(0, central, 300).tolist()})
+    spots = sorted({*range(central, len(raw)), *rng.integers(0, central, 150).tolist()})
     path = tmp_path / "damaged.npz"
     loaded = 0
     for at in spots:
-        for value in {raw[at] ^ 0xFF, (raw[at] + 1) % 256, 0x63}:  # 0x63: lzma's method
+        for value in {raw[at] ^ 0xFF, 0x63}:  # 0x63: lzma's compression method
             damaged = bytearray(raw)
             damaged[at] = value
             path.write_bytes(bytes(damaged))

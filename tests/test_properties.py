@@ -473,18 +473,19 @@ def test_a_directory_or_unreadable_path_is_an_os_error(tmp_path):
 
 
 def test_zip_with_one_byte_damaged_never_loads_a_different_model(model_file, tmp_path):
-    """Every single byte of the file set to 0xFF in turn (the fuzz flipped bytes
-    at random): refused, or the same model."""
+    """Bytes spread over the whole file set to 0xFF in turn (the fuzz flipped
+    bytes at random): refused, or the same model."""
     path, original, X = model_file
     raw = path.read_bytes()
     target = tmp_path / "one.npz"
     loaded = 0
-    for at in range(0, len(raw), 3):
+    spots = range(0, len(raw), max(1, len(raw) // 250))  # about 250, evenly spread
+    for at in spots:
         damaged = bytearray(raw)
         damaged[at] = 0xFF if raw[at] != 0xFF else 0x00
         target.write_bytes(bytes(damaged))
         loaded += _load_or_refuse(target, original, X)
-    assert loaded < len(raw) // 3
+    assert loaded < len(spots)
 
 
 # --- the hypothesis profiles ---------------------------------------------------------
