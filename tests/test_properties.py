@@ -510,3 +510,31 @@ def test_workqueue_is_named_in_the_threading_module():
     from fastlogreg import _threading
 
     assert "workqueue" in _threading.__doc__
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_wide_data_step_uses_the_smaller_gram(fit_intercept):
+    """With more features than sampled rows the step estimate takes the rows'
+    m x m Gram matrix: the same largest eigenvalue as the (d+1)-square one,
+    without allocating the latter."""
+    import tracemalloc
+
+    from fastlogreg.solvers import BinaryProblem
+
+    rng = np.random.default_rng(7)
+    n, d = 150, 2_500
+    X = rng.standard_normal((n, d)) * rng.uniform(0.1, 3, d)
+    y = (X[:, 0] > 0).astype(float)
+    sw = rng.uniform(0.2, 2.0, n)
+    problem = BinaryProblem(X, y, sw, fit_intercept=fit_intercept)
+    Xt = np.column_stack([X, np.ones(n)]) if fit_intercept else X
+    lam = np.linalg.eigvalsh((Xt * (sw / sw.sum())[:, None]).T @ Xt)[-1]
+    want = min(0.25 * lam, 0.25 * problem._trace())
+    tracemalloc.start()
+    try:
+        got = problem.lipschitz()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got == pytest.approx(want, rel=1e-10)
+    assert peak < (d + 1) ** 2 * 8 / 4, peak  # far below the d x d matrix

@@ -286,7 +286,16 @@ class _Problem:
             Xs = Xs / scale
         else:
             scale = 1.0
-        gram = (Xs * (s / s.sum())[:, None]).T @ Xs
+        if Xs.shape[1] > Xs.shape[0]:
+            # wide data: the rows' m x m Gram matrix has the same largest
+            # eigenvalue as the (d+1)-square one, at a fraction of the memory
+            # and time (d = 20,000: 128 MB and seconds instead of 3.2 GB and
+            # an O(d**3) eigenproblem); tests/test_properties.py::
+            # test_wide_data_step_uses_the_smaller_gram
+            root = Xs * np.sqrt(s / s.sum())[:, None]
+            gram = root @ root.T
+        else:
+            gram = (Xs * (s / s.sum())[:, None]).T @ Xs
         try:
             lam = float(np.linalg.eigvalsh(gram)[-1]) * scale * scale
         except np.linalg.LinAlgError:
