@@ -276,6 +276,52 @@ def test_csr_inputs_fit_or_are_refused_by_name(drawn):
     _assert_unchanged(before, [X.data, X.indices, X.indptr, y])
 
 
+@st.composite
+def streams(draw):
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    d = draw(st.integers(1, 5))
+    classes = draw(st.sampled_from([np.array([0, 1]), np.array([3, 5, 9]),
+                                    np.array(["a", "b"]), np.array([0, 1]),
+                                    np.array([3, 5, 9]), np.array([0]), None]))
+    chunks = []
+    for _ in range(draw(st.integers(1, 3))):
+        n = draw(st.integers(1, 20))
+        # mostly valid chunks, so that streams run on after their first chunk
+        X = _X(draw(st.sampled_from(["float64", "float32", "int64", "object"])),
+               draw(st.sampled_from(LAYOUTS)),
+               draw(st.sampled_from(["none"] * 6 + BAD_VALUES[1:3])), n, d, rng)
+        pool = np.array([0, 1]) if classes is None or classes.size < 2 else classes
+        y = pool[rng.integers(0, pool.size, n)]
+        if draw(st.integers(0, 5)) == 0 and pool.dtype.kind in "iu":
+            y = y.copy()
+            y[0] = 77  # a label outside classes
+        weights = draw(st.sampled_from(["none", "positive"] * 4 + WEIGHTS))
+        chunks.append((X, y, _weights(weights, n, rng)))
+    return classes, chunks
+
+
+@settings(max_examples=40, suppress_health_check=list(HealthCheck))
+@given(streams())
+def test_partial_fit_streams_fit_or_are_refused_by_name(drawn):
+    classes, chunks = drawn
+    model = LogisticRegression(solver="sgd", random_state=0)
+    for X, y, sw in chunks:
+        before = _copies(X, y, sw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                model.partial_fit(X, y, classes=classes, sample_weight=sw)
+            except (ValueError, TypeError) as exc:
+                assert any(name in str(exc) for name in (*NAMED, "classes")), str(exc)
+                _assert_unchanged(before, [X, y, sw])
+                return
+        _assert_unchanged(before, [X, y, sw])
+        assert np.isfinite(model.coef_).all() and np.isfinite(model.intercept_).all()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert np.isfinite(model.predict_proba(X)).all()
+
+
 # --- the fuzz's odd inputs, one test each -----------------------------------------------
 
 
