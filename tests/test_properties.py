@@ -568,7 +568,7 @@ def test_wide_data_step_uses_the_smaller_gram(fit_intercept):
     from fastlogreg.solvers import BinaryProblem
 
     rng = np.random.default_rng(7)
-    n, d = 150, 2_500
+    n, d = 100, 1_200
     X = rng.standard_normal((n, d)) * rng.uniform(0.1, 3, d)
     y = (X[:, 0] > 0).astype(float)
     sw = rng.uniform(0.2, 2.0, n)
