@@ -173,7 +173,7 @@ def test_missing_dask_is_named_with_the_extra(monkeypatch):
 @pytest.mark.parametrize("solver", ["gd", "nesterov"])
 def test_the_step_estimate_pulls_at_most_4096_rows_to_the_client(client, monkeypatch,
                                                                  solver):
-    """Stated in docs/notes/promises.md: for the Lipschitz step estimate, gd,
+    """Stated in docs/user_guide/promises.rst: for the Lipschitz step estimate, gd,
     nesterov and sgd (learning_rate="auto") bring min(n, 4096) evenly spaced
     rows of X to the client, once per fit; nothing else comes back but sums."""
     from fastlogreg.sources.dask_arrays import DaskArrays

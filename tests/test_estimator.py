@@ -354,17 +354,6 @@ def test_n_jobs_does_not_change_the_bits():
     np.testing.assert_array_equal(fits[0], fits[2])
 
 
-def test_c_inf_is_unpenalised_and_float32_stays_in_place(binary):
-    X, y = binary
-    X32 = np.asfortranarray(X, dtype=np.float32)
-    model = LogisticRegression(C=np.inf, solver="nesterov", max_iter=20, tol=0.0)
-    with pytest.warns(ConvergenceWarning):
-        model.fit(X32, y)
-    ours = BinaryProblem(X32, y, np.ones(200), alpha=0.0).evaluate(np.zeros(31))
-    assert ours[30 + 1] == pytest.approx(np.log(2))  # J(0) = log 2: no penalty term
-    assert model.decision_function(X32).dtype == np.float64
-
-
 BAD_PARAMS = [  # scikit-learn's parameter validation, in its words
     (dict(C=0), "'C' parameter of LogisticRegression must be a float in the range"),
     (dict(C=-1.0), "'C' parameter of LogisticRegression must be a float in the range"),

@@ -89,7 +89,7 @@ def test_fit_on_a_mapped_file_is_the_in_memory_fit(tmp_path, small_chunks, solve
     if solver == "gd" and n_classes == 2:
         # binary gd in memory runs its epochs in compiled code (dense.gd_epochs),
         # whose update rounds differently from the per-epoch loop that reads a
-        # file: tens of ulps after 20 epochs (docs/notes/promises.md); the file's
+        # file: tens of ulps after 20 epochs (docs/user_guide/promises.rst); the file's
         # fit is, bit for bit, that loop's (test_mapped_gd_is_the_per_epoch_loop)
         np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-13, atol=1e-15)
@@ -431,7 +431,7 @@ def test_c_inf_is_the_unpenalised_optimum_and_float32_is_read_in_place():
 
 
 def test_f_ordered_file_chunks_are_chunk_sized_copies(tmp_path, small_chunks):
-    """Stated in docs/notes/promises.md: a C-ordered file's row chunks are read in
+    """Stated in docs/user_guide/promises.rst: a C-ordered file's row chunks are read in
     place (views of the mapping); an F-ordered file's are copied, one chunk at a
     time, into F-ordered buffers of at most a chunk (never X whole)."""
     X = np.random.default_rng(0).standard_normal((5_000, 10))

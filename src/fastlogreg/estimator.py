@@ -237,6 +237,9 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         prediction; for ``fit`` even ``None`` is passed on, so that a missing
         target gets scikit-learn's own error.
         """
+        if not is_sparse(X) and np.iscomplexobj(X):  # scikit-learn's words, naming X
+            raise ValueError("Complex data not supported: X must hold real numbers; "
+                             f"got dtype {np.asarray(X).dtype}.")
         # A memory-mapped X gets the chunked finiteness check, which keeps the
         # file from becoming resident (scikit-learn's reads it whole).
         mapped = _mapping.mapping_of(X) is not None
