@@ -27,8 +27,9 @@ X, y = make_classification(2000, 20, n_informative=5, random_state=0)
 
 # %%
 # Five folds times fifteen Cs: 75 models, the five folds' paths trained side
-# by side from one read of X per iteration. ``scoring="neg_log_loss"`` scores each held-out fold by its
-# log-loss (higher is better); the default is accuracy.
+# by side from one read of X per iteration. ``scoring="neg_log_loss"``
+# scores each held-out fold by its log-loss (higher is better); the default
+# is accuracy.
 model = LogisticRegressionCV(Cs=np.logspace(-4, 2, 15), cv=5, l1_ratios=(0,),
                              scoring="neg_log_loss", use_legacy_attributes=False)
 model.fit(X, y)
