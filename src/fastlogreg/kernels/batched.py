@@ -80,8 +80,9 @@ def _binary_residuals(z, y, s, acc, d, cap):
 
     The single-model pass's loop and stable forms (``e = exp(-|z|)`` in
     (0, 1]; loss ``log1p(e) + (1 - y) z`` for z > 0, ``log1p(e) - y z``
-    otherwise), restated here so that this module does not follow the dense
-    module's private names; it vectorises across rows.
+    otherwise) of :func:`.layout.residuals`, restated here with a per-row
+    loss cap (``cap``: inf for training, ``LOSS_CAP`` for scoring passes);
+    it vectorises across rows.
     """
     gb = 0.0
     hits = 0.0
@@ -114,8 +115,9 @@ def _binary_residuals(z, y, s, acc, d, cap):
 def _softmax_residuals(Z, y, sw, acc, base, cap):
     """Class-major logits ``Z`` (K, m) -> residuals ``s (softmax(z) - onehot(y))``
     in place; add the intercept gradients, loss, hits and weight to
-    ``acc[base:]``. The single-model softmax block's arithmetic (shift by the
-    row's max, ``exp_nonpos``, first maximum wins ties), vectorised over rows.
+    ``acc[base:]``. The single-model softmax block's arithmetic
+    (``multinomial._softmax_block``: shift by the row's max, ``exp_nonpos``,
+    first maximum wins ties) with the per-row loss cap, vectorised over rows.
     """
     K, m = Z.shape
     top = np.zeros(m)
