@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels import batched
 from ..sources import Source
 from .lbfgs_core import LBFGSState
 
@@ -80,7 +79,6 @@ def batched_lbfgs(data: Source, fold_weights: np.ndarray, fold_of: np.ndarray,
     d = data.n_features
     M, n_params = theta0.shape
     n_weights = n_params - (1 if n_classes == 2 else n_classes)
-    n_int = n_params - n_weights
     fold_weights = np.ascontiguousarray(fold_weights, dtype=np.float64)
     fold_of = np.asarray(fold_of, dtype=np.int64)
     alpha = np.asarray(alpha, dtype=np.float64)
@@ -110,10 +108,8 @@ def batched_lbfgs(data: Source, fold_weights: np.ndarray, fold_of: np.ndarray,
         running = np.array(running, dtype=np.intp)
         thetas = np.array([states[m].ask() for m in running])
         W, b = split_thetas(thetas, d, n_classes)
-        total = data.batched_sums(W, b, fold_weights, fold_of[running])
         out = np.empty((running.size, n_params + 2))
-        batched.finish(total, np.ascontiguousarray(thetas[:, :n_weights]), alpha[running],
-                       n_int, out)
+        data.batched_pass(W, b, fold_weights, fold_of[running], alpha[running], out)
         if not fit_intercept:
             out[:, n_weights:n_params] = 0.0
         passes += 1

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels import dense, layout, multinomial, newton
+from ..kernels import batched, dense, layout, multinomial, newton
 
 __all__ = ["SagState", "Source"]
 
@@ -142,6 +142,16 @@ class Source(ABC):
             else:
                 rows.append(folds[f].multinomial_sums(W[m], b[m]))
         return np.array(rows)
+
+    def batched_pass(self, W: np.ndarray, b: np.ndarray, fold_weights: np.ndarray,
+                     fold_of: np.ndarray, alpha: np.ndarray, out: np.ndarray) -> None:
+        """M models' passes into ``out`` (M, n_params + 2): each row
+        :meth:`binary_pass`'s or :meth:`multinomial_pass`'s layout for model
+        ``m`` with L2 strength ``alpha[m]``, from one :meth:`batched_sums`."""
+        total = self.batched_sums(W, b, fold_weights, fold_of)
+        n_intercepts = 1 if W.ndim == 2 else W.shape[1]
+        batched.finish(total, np.ascontiguousarray(W.reshape(W.shape[0], -1)), alpha,
+                       n_intercepts, out)
 
     def max_sq_row_norm(self) -> float:
         """``max_i ||x_i||^2``, SAG's step size: sources that run
