@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .problem import SolverResult, as_history
-
-__all__ = ["LBFGSState", "lbfgs_own"]
+__all__ = ["LBFGSState"]
 
 _EPS = np.finfo(np.float64).eps
 _STPMAX = 1e10  # L-BFGS-B's step bound without box constraints ("big")
@@ -365,41 +363,3 @@ class LBFGSState:
             self.n_pairs = min(self.n_pairs + 1, self.S.shape[0])
         self._start_search()
         return True
-
-
-def lbfgs_own(problem, theta0: np.ndarray, *, max_iter: int, tol: float,
-              record_every: int = 10, monitor=None) -> SolverResult:
-    """Minimise a problem with :class:`LBFGSState`: the contract of
-    :func:`.lbfgs.lbfgs` (same options, records, monitor and result), on our
-    own iteration instead of SciPy's.
-
-    Each evaluation is one fused pass (:meth:`problem.evaluate`). Every
-    ``record_every`` iterations the row ``(iteration, loss, accuracy)`` goes
-    to ``monitor`` with the iterate; a True answer ends the minimisation.
-    """
-    if problem.l1:
-        raise ValueError("solver='lbfgs' takes no L1 penalty (l1_ratio > 0); use "
-                         "solver='gd' or 'nesterov', which take proximal steps.")
-    n_params = problem.n_params
-    state = LBFGSState(theta0, tol=tol, max_iter=max_iter)
-    rows = []
-    stopped = False
-    last_out = None
-    while (theta := state.ask()) is not None:
-        out = problem.evaluate(theta)
-        if state.tell(out[n_params], out[:n_params]):
-            last_out = out
-            k = state.n_iter - 1
-            if k % record_every == 0:
-                rows.append((k, state.f, out[n_params + 1]))
-                if monitor is not None and monitor(*rows[-1], state.x):
-                    stopped = True
-                    break
-        elif state.n_iter == 0 and state.done:
-            last_out = out
-    theta = state.x
-    if last_out is None or not np.array_equal(theta, state.x):
-        last_out = problem.evaluate(theta)
-    gnorm = problem.optimality(theta, last_out)
-    return SolverResult(theta, state.n_iter, state.converged and not stopped,
-                        as_history(rows), gnorm, stopped)

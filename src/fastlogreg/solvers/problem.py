@@ -310,7 +310,8 @@ class _Problem:
 
     def safe_learning_rate(self) -> float:
         """A fixed step that cannot diverge: ``1 / L`` for the trace bound ``L``."""
-        return 1.0 / (self._hessian_bound * self._trace() + max(self.alpha, self.intercept_alpha))
+        strongest = max(self.alpha, self.intercept_alpha)
+        return 1.0 / (self._hessian_bound * self._trace() + strongest)
 
     def _trace(self) -> float:
         """``sum_i s_i ||x~_i||^2 / S``: the trace of the weighted Gram matrix, an
