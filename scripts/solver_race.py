@@ -16,6 +16,9 @@ are fitted side by side:
 
 The objective is scikit-learn's (mean log-loss + ||w||^2 / (2 C n)),
 evaluated in float64 for both from their ``coef_`` and ``intercept_``.
+``OMP_WAIT_POLICY`` is PASSIVE unless set (see the comment at the top): both
+libraries' idle OpenMP threads then sleep instead of spinning while the
+other one runs.
 
 Ours runs through ``fastlogreg.LogisticRegression`` when it takes the solver
 name, else (or with ``--via problem``) as the solver of
@@ -30,6 +33,17 @@ Usage::
 """
 
 from __future__ import annotations
+
+import os
+
+# Two OpenMP runtimes share this process (Numba's "omp" threading layer and
+# scikit-learn's, beside OpenBLAS's threads). With their default wait policy,
+# the idle pool of one keeps spinning while the other works: on 2 cores,
+# scikit-learn's newton-cholesky at 200,000 x 50 took 1.1-1.4 s alone and
+# 34-38 s right after one fit of ours in the same process (3 runs each,
+# busy machine); with PASSIVE, 1.1-1.4 s both ways. Set before
+# any runtime starts; an explicit OMP_WAIT_POLICY in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse
 import statistics
@@ -139,7 +153,7 @@ def race(names, n, d, dtype, repeats, C=1.0, max_iter=10_000, via="estimator",
                                      tol=1e-12).theta]
     J_star = min(objective(problem, t) for t in tight)
     out(f"{n} x {d} {dtype}, C={C}, J* = {J_star:.12g}; time to a relative gap of "
-        f"{GAP:g}, medians of {repeats}")
+        f"{GAP:g}, medians of {repeats} (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')})")
     out(f"{'solver':16} {'via':9} {'tol sk':>7} {'tol ours':>8} {'sklearn s':>10} "
         f"{'ours s':>8} {'ours/sk':>8}")
     rows = []
@@ -172,13 +186,23 @@ def main(argv=None):
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--C", type=float, default=1.0)
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="limit BLAS (OpenBLAS) threads for the whole run "
+                             "(threadpoolctl); on a busy 2-core machine scikit-learn's "
+                             "newton-cholesky varied 0.4-20 s with 2 BLAS threads")
     parser.add_argument("--via", default="estimator", choices=["estimator", "problem"],
                         help="drive ours through the estimator (if it takes the "
                              "name) or the solver on a BinaryProblem")
     args = parser.parse_args(argv)
     n, d = (int(v) for v in args.shape.lower().split("x"))
     names = args.solvers or [s for s in NAMES if s in solvers.SOLVERS]
-    race(names, n, d, args.dtype, args.repeats, C=args.C, via=args.via)
+    if args.blas_threads is None:
+        race(names, n, d, args.dtype, args.repeats, C=args.C, via=args.via)
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.blas_threads, user_api="blas"):
+        race(names, n, d, args.dtype, args.repeats, C=args.C, via=args.via)
 
 
 if __name__ == "__main__":
