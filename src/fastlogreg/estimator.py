@@ -375,7 +375,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             bridge.close()
         if not (result.converged or result.stopped):
             training.warn_not_converged(self.solver, result, int(self.max_iter),
-                                        float(self.tol))
+                                        float(self.tol), problem)
         best = monitor.best if monitor.best is not None else result.theta
         self._set_coef(problem, best, dtype)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)

@@ -205,7 +205,7 @@ _SCALE_HINT = ("\nYou might also want to scale the data as shown in:\n"
 
 
 def warn_not_converged(solver: str, result: solvers.SolverResult, max_iter: int,
-                       tol: float, stacklevel: int = 3) -> None:
+                       tol: float, problem=None, stacklevel: int = 3) -> None:
     """The ``ConvergenceWarning`` of a fit that ``max_iter`` stopped.
 
     Each scikit-learn solver name warns in scikit-learn's words, which users'
@@ -222,8 +222,9 @@ def warn_not_converged(solver: str, result: solvers.SolverResult, max_iter: int,
                "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT\n"
                f"\nIncrease the number of iterations to improve the convergence "
                f"(max_iter={max_iter}).{_SCALE_HINT}")
-    elif solver == "newton-cg":
-        loss = result.history["loss"][-1] if len(result.history) else np.nan
+    elif solver == "newton-cg":  # the loss where it stopped, as scikit-learn's
+        loss = (problem.objective(result.theta, problem.evaluate(result.theta))
+                if problem is not None else np.nan)
         msg = (f"newton-cg failed to converge at loss = {loss}. Increase the number "
                "of iterations.")
     elif solver == "newton-cholesky":

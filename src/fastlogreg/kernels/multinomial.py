@@ -33,11 +33,9 @@ from .layout import (
     gather_batch,
     gradient_sweep,
     multinomial_width,
-    softmax_inplace,
 )
 
 # The name kernels/sag.py imports (kept until it imports it from .layout).
-_softmax_inplace = softmax_inplace
 
 __all__ = ["add_partials", "decision_function", "finish", "loss_grad", "minibatch_epoch"]
 

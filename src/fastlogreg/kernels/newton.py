@@ -53,10 +53,12 @@ from .layout import (
     WEIGHT,
     binary_width,
     block_rows,
+    csr_dot,
+    csr_scatter,
     gradient_sweep,
     multinomial_width,
 )
-from .sparse import _dot, _scatter, block_bounds
+from .sparse import block_bounds
 
 # After a binary partial row (layout.binary_width): the weight of the rows
 # whose curvature sigmoid'(z) is 0, scikit-learn's "non-positive pointwise
@@ -326,13 +328,13 @@ def _csr_binary_hessp_rows(data, indices, indptr, sw, w, b, v, c, lo, hi, acc):
     for i in range(lo, hi):
         start = indptr[i]
         end = indptr[i + 1]
-        z = _dot(data, indices, start, end, w) + b
-        u = _dot(data, indices, start, end, v) + c
+        z = csr_dot(data, indices, start, end, w) + b
+        u = csr_dot(data, indices, start, end, v) + c
         e = exp(-abs(z))
         q = 1.0 / (1.0 + e)
         r = sw[i] * (e * q * q) * u
         acc[d] += r
-        _scatter(data, indices, start, end, r, acc, 0)
+        csr_scatter(data, indices, start, end, r, acc, 0)
 
 
 @njit(**JIT)
@@ -370,8 +372,8 @@ def _csr_multinomial_hessp_rows(data, indices, indptr, sw, W, b, V, c, lo, hi, a
         end = indptr[i + 1]
         top = -np.inf
         for k in range(K):
-            p[k] = _dot(data, indices, start, end, W[k]) + b[k]
-            u[k] = _dot(data, indices, start, end, V[k]) + c[k]
+            p[k] = csr_dot(data, indices, start, end, W[k]) + b[k]
+            u[k] = csr_dot(data, indices, start, end, V[k]) + c[k]
             top = max(top, p[k])
         tot = 0.0
         for k in range(K):
@@ -385,7 +387,7 @@ def _csr_multinomial_hessp_rows(data, indices, indptr, sw, W, b, V, c, lo, hi, a
         for k in range(K):
             r = s * p[k] * (u[k] - pu)
             acc[K * d + k] += r
-            _scatter(data, indices, start, end, r, acc, k * d)
+            csr_scatter(data, indices, start, end, r, acc, k * d)
 
 
 @njit(**JIT)
@@ -809,7 +811,7 @@ def _csr_binary_hessian_rows(data, indices, indptr, y, sw, w, b, lo, hi, acc, H)
     for i in range(lo, hi):
         start = indptr[i]
         end = indptr[i + 1]
-        z = _dot(data, indices, start, end, w) + b
+        z = csr_dot(data, indices, start, end, w) + b
         e = exp(-abs(z))
         q = 1.0 / (1.0 + e)
         p = q if z >= 0.0 else e * q
@@ -818,7 +820,7 @@ def _csr_binary_hessian_rows(data, indices, indptr, y, sw, w, b, lo, hi, acc, H)
         r = s * (p - y[i])
         hs = s * curv
         acc[d] += r
-        _scatter(data, indices, start, end, r, acc, 0)
+        csr_scatter(data, indices, start, end, r, acc, 0)
         lin = (1.0 - y[i]) * z if z > 0.0 else -y[i] * z
         tail = d + 1
         acc[tail + LOSS] += s * (log1p_unit(e) + lin)
@@ -908,7 +910,7 @@ def _csr_multinomial_hessian_rows(data, indices, indptr, y, sw, W, b, lo, hi, p,
         end = indptr[i + 1]
         top = 0
         for k in range(K):
-            p[k] = _dot(data, indices, start, end, W[k]) + b[k]
+            p[k] = csr_dot(data, indices, start, end, W[k]) + b[k]
             if p[k] > p[top]:
                 top = k
         mx = p[top]
@@ -926,7 +928,7 @@ def _csr_multinomial_hessian_rows(data, indices, indptr, y, sw, W, b, lo, hi, p,
             p[k] /= tot
             r = s * (p[k] - (1.0 if k == yi else 0.0))
             acc[K * d + k] += r
-            _scatter(data, indices, start, end, r, acc, k * d)
+            csr_scatter(data, indices, start, end, r, acc, k * d)
         for k in range(K):
             for q in range(k, K):
                 h = s * (p[k] * (1.0 if q == k else 0.0) - p[k] * p[q])

@@ -42,7 +42,7 @@ from numba import njit
 
 from ._math import JIT, sigmoid_and_loss
 from ._prefetch import hint_l1
-from .multinomial import _softmax_inplace
+from .layout import softmax_inplace
 
 # Rows whose data and state are prefetched ahead of the one being stepped.
 _AHEAD = 8
@@ -164,7 +164,7 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
                 p1, _ = sigmoid_and_loss(z[0], yi)
                 g[0] = si * (p1 - yi)
             else:
-                _softmax_inplace(z, int(yi))
+                softmax_inplace(z, int(yi))
                 for k in range(K):
                     g[k] = si * z[k]
                 g[int(yi)] -= si
@@ -379,7 +379,7 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
                 p1, _ = sigmoid_and_loss(z[0], yi)
                 g[0] = si * (p1 - yi)
             else:
-                _softmax_inplace(z, int(yi))
+                softmax_inplace(z, int(yi))
                 for k in range(K):
                     g[k] = si * z[k]
                 g[int(yi)] -= si

@@ -53,7 +53,6 @@ from .layout import (
 )
 
 # The names kernels/newton.py imports (kept until it imports them from .layout).
-_dot, _scatter = csr_dot, csr_scatter
 
 # DENSE_JIT (NumPy's error model) for every kernel here, as in dense.py: the
 # per-group residual loop must vectorise, and the only divisions are by
@@ -317,7 +316,7 @@ def _class_minor_logits(data, indices, start, end, WT, b, p):
 
 
 @njit(inline="always", **JIT)
-def _class_minorcsr_scatter(data, indices, start, end, r, acc):
+def _class_minor_scatter(data, indices, start, end, r, acc):
     """``acc[j*K + k] += r[k] * x`` for the nonzeros ``x`` (column ``j``) of
     ``start:end``; up to CLASS_OUTER_MAX classes one sweep per class (a loop
     LLVM unrolls), more classes one sweep with K contiguous updates."""
@@ -358,7 +357,7 @@ def _multinomial_rows(data, indices, indptr, y, sw, WT, b, rows, p, r, acc):
         for k in range(K):
             r[k] = s * (p[k] - (1.0 if k == yi else 0.0))
             acc[base + k] += r[k]
-        _class_minorcsr_scatter(data, indices, start, end, r, acc)
+        _class_minor_scatter(data, indices, start, end, r, acc)
         acc[base + K + LOSS] += s * loss
         if hit:
             acc[base + K + HITS] += s
