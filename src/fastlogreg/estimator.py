@@ -237,9 +237,10 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         prediction; for ``fit`` even ``None`` is passed on, so that a missing
         target gets scikit-learn's own error.
         """
-        if not is_sparse(X) and np.iscomplexobj(X):  # scikit-learn's words, naming X
+        dtype = getattr(X, "dtype", None)  # arrays only: never converts X to look
+        if isinstance(dtype, np.dtype) and dtype.kind == "c":  # scikit-learn's words
             raise ValueError("Complex data not supported: X must hold real numbers; "
-                             f"got dtype {np.asarray(X).dtype}.")
+                             f"got dtype {dtype}.")
         # A memory-mapped X gets the chunked finiteness check, which keeps the
         # file from becoming resident (scikit-learn's reads it whole).
         mapped = _mapping.mapping_of(X) is not None
