@@ -232,7 +232,8 @@ class _Problem:
         return J
 
     def prox(self, theta: np.ndarray, step: float) -> np.ndarray:
-        """Proximal map of ``step * l1 * ||w||_1`` (soft-thresholding) in place."""
+        """Proximal map of ``step * (l1 ||w||_1 + intercept_l1 ||b||_1)``
+        (soft-thresholding) in place."""
         for part, strength in ((slice(0, self.n_weights), self.l1),
                                (slice(self.n_weights, None), self.intercept_l1)):
             if strength:
