@@ -7,6 +7,7 @@ from scipy import optimize
 from fastlogreg import reference as ref
 from fastlogreg.comparisons import make_case, make_multinomial_case
 from fastlogreg.solvers import BinaryProblem, MultinomialProblem, lbfgs
+from fastlogreg.solvers import lbfgs_core as _lbfgs_core
 from fastlogreg.solvers.lbfgs_core import LBFGSState
 
 OPTIONS = {"maxls": 50, "ftol": 64 * np.finfo(float).eps}
@@ -125,3 +126,87 @@ def test_lbfgs_monitor_stops():
     result = lbfgs(problem, np.zeros(5), max_iter=100, tol=1e-12, record_every=2,
                    monitor=lambda k, *_: k >= 2)
     assert result.stopped and not result.converged and result.n_iter == 3
+
+
+def _textbook_direction(S, Y, order, g):
+    """``-H g`` by Nocedal and Wright's two-loop recursion (Algorithm 7.4), in NumPy."""
+    q = -g.copy()
+    a = []
+    for i in order:  # newest first
+        rho = 1.0 / (S[i] @ Y[i])
+        a.append(rho * (S[i] @ q))
+        q -= a[-1] * Y[i]
+    if order:
+        q *= (S[order[0]] @ Y[order[0]]) / (Y[order[0]] @ Y[order[0]])
+    for i, ai in zip(reversed(order), reversed(a), strict=True):
+        rho = 1.0 / (S[i] @ Y[i])
+        q += (ai - rho * (Y[i] @ q)) * S[i]
+    return q
+
+
+@pytest.mark.parametrize("n", [7, _lbfgs_core._CHUNK * 3 + 5, 1 << 17])
+@pytest.mark.parametrize("k", [0, 1, 4])
+def test_two_loop_is_the_textbook_recursion(n, k):
+    """The fused sweeps against the textbook recursion, with the order of the
+    pairs in a ring (newest first, wrapping); ``g'q`` and ``q'q`` returned."""
+    rng = np.random.default_rng(n + k)
+    m = 5
+    S, Y = rng.standard_normal((m, n)), rng.standard_normal((m, n))
+    Y += 2.0 * S  # s'y > 0, as the pairs L-BFGS keeps
+    rho = 1.0 / np.einsum("ij,ij->i", S, Y)
+    yy = np.einsum("ij,ij->i", Y, Y)
+    order = [(3 - i) % m for i in range(k)]
+    g = rng.standard_normal(n)
+    q = np.empty(n)
+    gq, qq = _lbfgs_core._two_loop(S, Y, rho, yy, order, g, q, np.empty(m))
+    want = _textbook_direction(S, Y, order, g)
+    np.testing.assert_allclose(q, want, rtol=1e-11, atol=1e-12 * np.abs(want).max())
+    np.testing.assert_allclose([gq, qq], [g @ want, want @ want], rtol=1e-11)
+
+
+@pytest.mark.parametrize("op", [_lbfgs_core._UPDATE, _lbfgs_core._FILL,
+                                _lbfgs_core._SLOPE, _lbfgs_core._PAIR])
+def test_sweeps_serial_and_parallel_give_the_same_bits(op):
+    """Chunks are summed in order, so the prange sweep is the serial one's bits
+    (for any thread count: the chunks do not depend on it)."""
+    n = _lbfgs_core._CHUNK * 5 + 3
+    rng = np.random.default_rng(op)
+    arrays = [rng.standard_normal(n) for _ in range(5)]
+    out = []
+    for run in (_lbfgs_core._sweep_serial, _lbfgs_core._sweep_parallel):
+        mine = [x.copy() for x in arrays]
+        out.append((run(op, *mine, 0.37, -1.5), mine))
+    assert out[0][0] == out[1][0]
+    for a, b in zip(out[0][1], out[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_wide_iterates_follow_scipy_on_any_thread_count():
+    """Past the parallel threshold (sweeps on Numba's threads): SciPy's
+    iterates on a smooth coupled objective, and the same bits on 1 and 2
+    threads."""
+    import numba
+
+    n = (1 << 17) + 11
+    rng = np.random.default_rng(7)
+    scale, centre = rng.uniform(0.5, 20.0, n), rng.standard_normal(n)
+
+    def fun(x):
+        r = x - centre
+        sq = 1.0 + x @ x
+        return 0.5 * float(r @ (scale * r)) + np.log(sq), scale * r + 2.0 * x / sq
+
+    threads = numba.get_num_threads()
+    runs = []
+    try:
+        for t in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(t)
+            runs.append(_ours(fun, np.zeros(n), 1e-6, 30))
+    finally:
+        numba.set_num_threads(threads)
+    res, theirs = _scipy(fun, np.zeros(n), 1e-6, 30)
+    state, ours = runs[-1]
+    for a, b in zip(ours[:5], theirs[:5], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(state.x, res.x, rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(runs[0][0].x, state.x)

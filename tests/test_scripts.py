@@ -18,6 +18,7 @@ import epoch_anatomy  # noqa: E402
 import out_of_core  # noqa: E402
 import prefetch_overlap  # noqa: E402
 import sparse_bandwidth  # noqa: E402
+import wide_sparse  # noqa: E402
 
 
 def test_bandwidth_is_a_positive_rate():
@@ -125,3 +126,13 @@ def test_epoch_anatomy_times_hints_on_and_off_with_the_same_bits(capsys):
         assert float(r[2]) > 0 and float(r[3]) > 0
         assert r[5].strip() == "yes"
     assert "epoch_anatomy.py --hints" in capsys.readouterr().out
+
+
+def test_wide_sparse_races_both_to_the_same_objective(capsys):
+    figures = wide_sparse.main(["--rows", "3000", "--cols", "8000", "--nnz", "12",
+                                "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "ratio fastlogreg / scikit-learn" in out and "passes over X" in out
+    ours, theirs = figures["objective fastlogreg"], figures["objective scikit-learn"]
+    assert abs(ours - theirs) <= 1e-6 * theirs  # both stop at scikit-learn's default tol
+    assert 0.0 <= figures["other_share"] < 1.0

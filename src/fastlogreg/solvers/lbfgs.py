@@ -4,8 +4,8 @@ The iteration itself is the ask/tell state of :mod:`.lbfgs_core`, which the
 batched cross-validation solver also drives; this is its single-model loop.
 Each evaluation is one fused read of X giving loss and gradient together, and
 the optimiser's own step (a two-loop recursion over ten float64 pairs) is a
-few vectorised operations. SciPy's ``minimize(method="L-BFGS-B")`` stays the
-test oracle.
+few compiled sweeps over coefficient-sized vectors. SciPy's
+``minimize(method="L-BFGS-B")`` stays the test oracle.
 """
 
 from __future__ import annotations

@@ -37,6 +37,10 @@ oracle's problem.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, prange
+
+from ..kernels._math import JIT
+from ..sources.memory import use_threads
 
 __all__ = ["LBFGSState"]
 
@@ -123,6 +127,135 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
     return stx, fx, dx, sty, fy, dy, stpf, brackt
 
 
+# --- the optimiser's vector sweeps ----------------------------------------------------
+# On wide data the history (2 x memory vectors of n float64) is larger than the
+# caches, so the step costs what it reads. Each sweep below is one compiled
+# read of its vectors that fuses what NumPy would run one after another (an
+# update, then the next dot product with the updated entries) and allocates
+# nothing of size n. Dot products are summed per chunk of ``_CHUNK`` entries
+# and the chunks added in order, so the serial and the ``prange`` sweep give
+# the same bits for any thread count (``tests/test_lbfgs_core.py``). They
+# touch coefficient-sized vectors only, never rows; ``scripts/wide_sparse.py``
+# prints the optimiser's share of a fit.
+
+_CHUNK = 8192
+_UPDATE, _FILL, _SLOPE, _PAIR = 0, 1, 2, 3
+
+
+@njit(inline="always", **JIT)
+def _chunk(op, lo, hi, A, B, C, D, E, c, scale, part):
+    """One chunk ``lo:hi`` of a sweep; its two partial results go to ``part``.
+
+    * ``_UPDATE``: ``A = (A + c C) scale`` in place; ``part = (D'A, A'A)``.
+    * ``_FILL``: ``A = (B + c C) scale`` (``B scale`` when ``c == 0``), ``B``
+      another array than ``A``; ``part = (D'A, A'A)``.
+    * ``_SLOPE``: ``part = (A'B, max |A|)``.
+    * ``_PAIR``: ``A = c C`` (``s = stp d``), ``B = D - E`` (``y = g - r``);
+      ``part = (A'B, B'B)``.
+
+    ``_UPDATE`` is apart from ``_FILL`` because LLVM vectorises a loop that
+    writes the array it reads only when it reads it through the same name.
+    """
+    # slices of the chunk: LLVM vectorises a loop over a slice from 0, not one
+    # over range(lo, hi) of the whole vector
+    a, b, cc, d, e = A[lo:hi], B[lo:hi], C[lo:hi], D[lo:hi], E[lo:hi]
+    p0 = 0.0
+    p1 = 0.0
+    if op == _UPDATE:
+        for j in range(hi - lo):
+            v = (a[j] + c * cc[j]) * scale
+            a[j] = v
+            p0 += d[j] * v
+            p1 += v * v
+    elif op == _FILL:
+        if c == 0.0:
+            for j in range(hi - lo):
+                v = b[j] * scale
+                a[j] = v
+                p0 += d[j] * v
+                p1 += v * v
+        else:
+            for j in range(hi - lo):
+                v = (b[j] + c * cc[j]) * scale
+                a[j] = v
+                p0 += d[j] * v
+                p1 += v * v
+    elif op == _SLOPE:
+        for j in range(hi - lo):
+            p0 += a[j] * b[j]
+            p1 = max(p1, abs(a[j]))
+    else:
+        for j in range(hi - lo):
+            sj = c * cc[j]
+            yj = d[j] - e[j]
+            a[j] = sj
+            b[j] = yj
+            p0 += sj * yj
+            p1 += yj * yj
+    part[0] = p0
+    part[1] = p1
+
+
+@njit(**JIT)
+def _combine(op, parts):
+    """The chunks' partials in chunk order (the maximum for ``_SLOPE``'s second)."""
+    r0 = 0.0
+    r1 = 0.0
+    for k in range(parts.shape[0]):
+        r0 += parts[k, 0]
+        r1 = max(r1, parts[k, 1]) if op == _SLOPE else r1 + parts[k, 1]
+    return r0, r1
+
+
+@njit(**JIT)
+def _sweep_serial(op, A, B, C, D, E, c, scale):
+    n = A.shape[0]
+    parts = np.empty(((n + _CHUNK - 1) // _CHUNK, 2))
+    for k in range(parts.shape[0]):
+        _chunk(op, k * _CHUNK, min(n, (k + 1) * _CHUNK), A, B, C, D, E, c, scale, parts[k])
+    return _combine(op, parts)
+
+
+@njit(parallel=True, **JIT)
+def _sweep_parallel(op, A, B, C, D, E, c, scale):
+    n = A.shape[0]
+    parts = np.empty(((n + _CHUNK - 1) // _CHUNK, 2))
+    for k in prange(parts.shape[0]):
+        _chunk(op, k * _CHUNK, min(n, (k + 1) * _CHUNK), A, B, C, D, E, c, scale, parts[k])
+    return _combine(op, parts)
+
+
+def _sweep(op, A, B=None, C=None, D=None, E=None, c=0.0, scale=1.0):
+    """Run one sweep (see :func:`_chunk`) on Numba's threads for long vectors;
+    arguments a sweep does not read are passed as ``A``."""
+    run = _sweep_parallel if use_threads(A.shape[0]) else _sweep_serial
+    return run(op, A, *(A if v is None else v for v in (B, C, D, E)), float(c), float(scale))
+
+
+def _two_loop(S, Y, rho, yy, order, g, q, a):
+    """``q = -H g`` by the two-loop recursion over the pairs ``order`` (newest
+    first), ``H0 = (s'y / y'y) I`` from the newest pair; returns ``(g'q, q'q)``.
+
+    Each sweep finishes one pair's update of ``q`` and takes the next pair's
+    dot product with the updated entries: ``2 k + 1`` reads of ``q``.
+    """
+    k = len(order)
+    if k == 0:
+        return _sweep(_FILL, q, g, D=g, scale=-1.0)
+    dot, _ = _sweep(_FILL, q, g, D=S[order[0]], scale=-1.0)
+    gamma = 1.0 / (rho[order[0]] * yy[order[0]])
+    for i in range(k):  # newest first: a_i = rho_i s_i'q, q -= a_i y_i
+        a[i] = rho[order[i]] * dot
+        if i + 1 < k:
+            dot, _ = _sweep(_UPDATE, q, C=Y[order[i]], D=S[order[i + 1]], c=-a[i])
+        else:  # then q *= gamma, and the second loop's first dot (the same pair)
+            dot, _ = _sweep(_UPDATE, q, C=Y[order[i]], D=Y[order[i]], c=-a[i], scale=gamma)
+    for i in range(k - 1, 0, -1):  # oldest first: q += (a_i - rho_i y_i'q) s_i
+        dot, _ = _sweep(_UPDATE, q, C=S[order[i]], D=Y[order[i - 1]],
+                        c=a[i] - rho[order[i]] * dot)
+    return _sweep(_UPDATE, q, C=S[order[0]], D=g, c=a[0] - rho[order[0]] * dot)
+
+
 class _MoreThuente:
     """MINPACK-2's ``dcsrch`` in reverse communication: :meth:`step` takes
     ``(stp, f, g)`` at the last trial and returns the next trial step, or
@@ -206,8 +339,6 @@ class LBFGSState:
         Evaluations per line search.
     memory : int, default=10
         Pairs ``(s, y)`` kept (SciPy's ``maxcor``).
-    grad_mask : (n,) bool, optional
-        Entries of the gradient that count for ``tol`` (all by default).
 
     Attributes
     ----------
@@ -220,15 +351,15 @@ class LBFGSState:
     """
 
     def __init__(self, theta0, *, tol: float, max_iter: int,
-                 ftol: float = 64 * _EPS, maxls: int = 50, memory: int = 10,
-                 grad_mask: np.ndarray | None = None):
+                 ftol: float = 64 * _EPS, maxls: int = 50, memory: int = 10):
         self.x = np.array(theta0, dtype=np.float64)
         n = self.x.shape[0]
         self.tol, self.max_iter, self.ftol, self.maxls = tol, max_iter, ftol, maxls
-        self.grad_mask = grad_mask
         self.S = np.zeros((memory, n))
         self.Y = np.zeros((memory, n))
         self.rho = np.zeros(memory)
+        self.yy = np.zeros(memory)  # y'y of each pair: the newest scales H0
+        self._a = np.zeros(memory)
         self.n_pairs = 0
         self.head = 0  # slot of the next pair
         self.f = np.nan
@@ -261,52 +392,31 @@ class LBFGSState:
         """
         self.n_eval += 1
         f = float(f)
+        g = np.ascontiguousarray(g, dtype=np.float64)
         if self._phase == _START:
-            self.f, self.g = f, np.array(g, dtype=np.float64)
+            self.f, self.g = f, g.copy()
             if not np.isfinite(f):
                 self._finish(2)
-            elif self._gnorm(self.g) <= self.tol:
+            elif np.max(np.abs(self.g), initial=0.0) <= self.tol:
                 self._finish(0)
             else:
                 self._start_search()
             return False
-        return self._search_step(f, np.asarray(g, dtype=np.float64))
+        return self._search_step(f, g)
 
     # --- internals -------------------------------------------------------------------
-
-    def _gnorm(self, g) -> float:
-        if self.grad_mask is not None:
-            g = g[self.grad_mask]
-        return float(np.max(np.abs(g), initial=0.0))
 
     def _finish(self, status: int) -> None:
         self.status = status
         self._phase = _DONE
         self._trial = self.x
 
-    def _direction(self) -> np.ndarray:
-        """``-H g`` by the two-loop recursion over the stored pairs."""
-        q = -self.g
-        k = self.n_pairs
-        m = self.S.shape[0]
-        order = [(self.head - 1 - i) % m for i in range(k)]  # newest first
-        a = np.empty(k)
-        for i, slot in enumerate(order):
-            a[i] = self.rho[slot] * (self.S[slot] @ q)
-            q -= a[i] * self.Y[slot]
-        if k:
-            newest = order[0]
-            q *= 1.0 / (self.rho[newest] * (self.Y[newest] @ self.Y[newest]))
-        for i in range(k - 1, -1, -1):
-            slot = order[i]
-            beta = self.rho[slot] * (self.Y[slot] @ q)
-            q += (a[i] - beta) * self.S[slot]
-        return q
-
     def _start_search(self) -> None:
+        m = self.S.shape[0]
+        d = np.empty_like(self.g)
         while True:
-            d = self._direction()
-            gd = float(self.g @ d)
+            order = [(self.head - 1 - i) % m for i in range(self.n_pairs)]  # newest first
+            gd, dd = _two_loop(self.S, self.Y, self.rho, self.yy, order, self.g, d, self._a)
             if gd < 0:
                 break
             # not a descent direction: L-BFGS-B drops its memory and retries,
@@ -316,17 +426,17 @@ class LBFGSState:
                 return
             self.n_pairs = 0
         self._d = d
-        dnorm = float(np.sqrt(d @ d))
-        stp = min(1.0 / dnorm, _STPMAX) if self.n_iter == 0 else 1.0
+        stp = min(1.0 / np.sqrt(dd), _STPMAX) if self.n_iter == 0 else 1.0
         self._t, self._r, self._fold, self._gdold = self.x, self.g, self.f, gd
         self._search = _MoreThuente(stp, self.f, gd)
         self._stp = stp
         self._ifun = 1
-        self._trial = self._t + stp * d
+        self._trial = np.empty_like(self.x)
+        _sweep(_FILL, self._trial, self._t, d, c=stp)
         self._phase = _SEARCH
 
     def _search_step(self, f: float, g: np.ndarray) -> bool:
-        gd = float(g @ self._d)
+        gd, gmax = _sweep(_SLOPE, g, self._d)
         nxt = self._search.step(self._stp, f, gd) if np.isfinite(f) else 0.5 * self._stp
         if nxt is not None:
             if self._ifun >= self.maxls:  # no acceptable step within maxls evaluations
@@ -338,7 +448,8 @@ class LBFGSState:
                 return False
             self._ifun += 1
             self._stp = nxt
-            self._trial = self._t + nxt * self._d
+            self._trial = np.empty_like(self.x)
+            _sweep(_FILL, self._trial, self._t, self._d, c=nxt)
             return False
         # the step is accepted: a new iterate
         stp = self._stp
@@ -347,7 +458,7 @@ class LBFGSState:
         if self.n_iter >= self.max_iter:
             self._finish(1)
             return True
-        if self._gnorm(g) <= self.tol:
+        if gmax <= self.tol:
             self._finish(0)
             return True
         if (self._fold - f) <= self.ftol * max(abs(self._fold), abs(f), 1.0):
@@ -356,9 +467,9 @@ class LBFGSState:
         dr = (gd - self._gdold) * stp
         if dr > _EPS * (-self._gdold * stp):
             slot = self.head
-            self.S[slot] = stp * self._d
-            self.Y[slot] = g - self._r
-            self.rho[slot] = 1.0 / float(self.S[slot] @ self.Y[slot])
+            sy, self.yy[slot] = _sweep(_PAIR, self.S[slot], self.Y[slot], self._d, g,
+                                       self._r, c=stp)
+            self.rho[slot] = 1.0 / sy
             self.head = (slot + 1) % self.S.shape[0]
             self.n_pairs = min(self.n_pairs + 1, self.S.shape[0])
         self._start_search()
