@@ -9,6 +9,7 @@ from sklearn.linear_model._logistic import _logistic_regression_path
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from conftest import rss_growth
 from fastlogreg import LogisticRegressionCV, logistic_regression_path
 
 TIGHT = dict(tol=1e-10, max_iter=1000)
@@ -159,3 +160,18 @@ def test_default_tol_follows_sklearn_path(n_classes):
     ours, theirs = _both(X, y, scoring=None, Cs=6)
     _assert_same(ours, theirs, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(ours.n_iter_, theirs.n_iter_, atol=1)
+
+
+@pytest.mark.parametrize("dtype,layout", [("float32", "C"), ("float64", "F")])
+def test_a_cv_fit_never_copies_X(dtype, layout):
+    """Peak memory of a whole cross-validation (5 folds x 4 Cs, scoring and the
+    refit included) beyond X: folds are row weights, never copies of X."""
+    fit = ("fastlogreg.LogisticRegressionCV(Cs=4, cv=5, max_iter=5, "
+           "use_legacy_attributes=False).fit({}, {})")
+    grown = rss_growth(dtype, layout, warm=fit.format("small", "ys"),
+                       work=fit.format("X", "y"))
+    n, d, folds = 200_000, 100, 5  # rss_growth's X
+    grown_bytes = grown * n * d * np.dtype(dtype).itemsize
+    # per fold and row: training and held-out weights and the splitter's
+    # indices, a few float64; one copy of X would be d of them
+    assert grown_bytes <= folds * n * 6 * 8
