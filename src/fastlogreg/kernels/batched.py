@@ -31,16 +31,14 @@ parallel pass give the same bits for any thread count
 partials take ``MAX_TASKS * M * (K*d + K + 5)`` float64, never a copy of X.
 """
 
-from math import log
-
 import numpy as np
 from numba import njit, prange
 
 from ._math import DENSE_JIT as JIT
-from ._math import exp_nonpos, log1p_unit
+from .layout import block_rows, residuals, softmax_residuals
 
-__all__ = ["LOSS_CAP", "MAX_TASKS", "binary_sums", "block_rows", "finish", "model_sums",
-           "multinomial_sums", "task_rows"]
+__all__ = ["LOSS_CAP", "MAX_TASKS", "binary_sums", "finish", "model_sums", "multinomial_sums",
+           "task_rows"]
 
 # The largest per-row log-loss of a scoring pass: scikit-learn's log_loss clips
 # probabilities to [eps, 1 - eps] (tests/test_cv.py compares scores).
@@ -51,116 +49,17 @@ LOSS_CAP = -float(np.log(np.finfo(np.float64).eps))
 MAX_TASKS = 64
 
 
-# Bytes of X per block: the block and the (M, rows) logits stay in a core's L2
-# between the logits, residual and gradient sweeps (as in the dense pass).
-BLOCK_BYTES = 256 * 1024
-MIN_BLOCK_ROWS = 64
-MAX_BLOCK_ROWS = 8192
-
-
-@njit(**JIT)
-def block_rows(n_features, itemsize):
-    """Rows per block of the batched pass (both layouts)."""
-    rows = BLOCK_BYTES // max(1, n_features * itemsize)
-    return min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, rows))
-
-
 @njit(**JIT)
 def task_rows(n_samples, n_features, itemsize):
-    """Rows per task: a whole number of blocks, at most ``MAX_TASKS`` tasks."""
+    """Rows per task: a whole number of blocks, at most ``MAX_TASKS`` tasks.
+
+    The blocks are :func:`.layout.block_rows`' C-sized ones for both layouts:
+    a block and its (M, rows) logits stay in a core's L2 between the logits,
+    residual and gradient sweeps, as in the single-model pass.
+    """
     rows = block_rows(n_features, itemsize)
     per = (n_samples + MAX_TASKS - 1) // MAX_TASKS
     return max(1, (per + rows - 1) // rows) * rows
-
-
-@njit(inline="always", **JIT)
-def _binary_residuals(z, y, s, acc, d, cap):
-    """Logits ``z`` -> weighted residuals ``s (sigmoid(z) - y)`` in place; add the
-    intercept gradient, loss, hits, weight and finiteness probe to ``acc[d:]``.
-
-    The single-model pass's loop and stable forms (``e = exp(-|z|)`` in
-    (0, 1]; loss ``log1p(e) + (1 - y) z`` for z > 0, ``log1p(e) - y z``
-    otherwise) of :func:`.layout.residuals`, restated here with a per-row
-    loss cap (``cap``: inf for training, ``LOSS_CAP`` for scoring passes);
-    it vectorises across rows.
-    """
-    gb = 0.0
-    hits = 0.0
-    wsum = 0.0
-    probe = 0.0
-    loss = 0.0
-    for k in range(z.shape[0]):
-        zk = z[k]
-        yk = y[k]
-        sk = s[k]
-        e = exp_nonpos(-abs(zk))
-        q = 1.0 / (1.0 + e)
-        p = q if zk >= 0.0 else e * q
-        rk = sk * (p - yk)
-        z[k] = rk
-        gb += rk
-        hits += sk if (p > 0.5) == (yk == 1.0) else 0.0
-        wsum += sk
-        probe += 0.0 * zk
-        lin = (1.0 - yk) * zk if zk > 0.0 else -yk * zk
-        loss += sk * min(log1p_unit(e) + lin, cap)
-    acc[d] += gb
-    acc[d + 1] += loss
-    acc[d + 2] += hits
-    acc[d + 3] += wsum
-    acc[d + 4] += probe
-
-
-@njit(**JIT)
-def _softmax_residuals(Z, y, sw, acc, base, cap):
-    """Class-major logits ``Z`` (K, m) -> residuals ``s (softmax(z) - onehot(y))``
-    in place; add the intercept gradients, loss, hits and weight to
-    ``acc[base:]``. The single-model softmax block's arithmetic
-    (``multinomial._softmax_block``: shift by the row's max, ``exp_nonpos``,
-    first maximum wins ties) with the per-row loss cap, vectorised over rows.
-    """
-    K, m = Z.shape
-    top = np.zeros(m)
-    mx = np.empty(m)
-    zy = np.empty(m)
-    Z0 = Z[0]
-    for t in range(m):
-        mx[t] = Z0[t]
-    for k in range(1, K):
-        Zk = Z[k]
-        for t in range(m):
-            if Zk[t] > mx[t]:
-                mx[t] = Zk[t]
-                top[t] = k
-    for t in range(m):
-        zy[t] = Z[int(y[t]), t]
-    tot = np.zeros(m)
-    for k in range(K):
-        Zk = Z[k]
-        for t in range(m):
-            e = exp_nonpos(Zk[t] - mx[t])
-            Zk[t] = e
-            tot[t] += e
-    loss = 0.0
-    for t in range(m):  # libm's log: one call a row
-        loss += sw[t] * min(log(tot[t]) + mx[t] - zy[t], cap)
-    hits = 0.0
-    wsum = 0.0
-    for t in range(m):
-        hits += sw[t] if top[t] == y[t] else 0.0
-        wsum += sw[t]
-        tot[t] = sw[t] / tot[t]
-    for k in range(K):
-        Zk = Z[k]
-        g = 0.0
-        for t in range(m):
-            r = Zk[t] * tot[t] - (sw[t] if y[t] == k else 0.0)
-            Zk[t] = r
-            g += r
-        acc[base + k] += g
-    acc[base + K] += loss
-    acc[base + K + 1] += hits
-    acc[base + K + 2] += wsum
 
 
 @njit(**JIT)
@@ -230,9 +129,10 @@ def _logits_block(X, lo, hi, W, b, Z):
 @njit(inline="always", **JIT)
 def _logits_4x4(x0, x1, x2, x3, w0, w1, w2, w3, b, p, t, Z):
     """Logits of four rows for four models: each load of a row element serves
-    four models and each load of a weight four rows (16 accumulators). Against
-    one model at a time, a block's logits in cache took 0.6-0.85x the time
-    (d = 50 and 100, 16 to 48 models, timed alternately in one process)."""
+    four models and each load of a weight four rows (16 accumulators), where
+    one model at a time reloads every row element per model. The batched pass
+    against one model's (``asv_bench/benchmarks/bench_batched.py``,
+    ``python scripts/cv_race.py``) guards the choice."""
     a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = 0.0
     a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = 0.0
     for j in range(x0.shape[0]):
@@ -348,8 +248,7 @@ def _gradient_block(X, lo, hi, R, acc, K):
 def _axpy_4x4(x0, x1, x2, x3, R, p, t, g0, g1, g2, g3):
     """Gradient updates of four models by four rows: each row element loaded
     once for four models, each accumulator loaded and stored once per four
-    rows. Against one model at a time, 0.75-0.8x the time of a block's
-    gradient in cache (d = 50 and 100, 16 to 48 models)."""
+    rows (``asv_bench/benchmarks/bench_batched.py`` times the pass)."""
     r00, r01, r02, r03 = R[p, t], R[p, t + 1], R[p, t + 2], R[p, t + 3]
     r10, r11, r12, r13 = R[p + 1, t], R[p + 1, t + 1], R[p + 1, t + 2], R[p + 1, t + 3]
     r20, r21, r22, r23 = R[p + 2, t], R[p + 2, t + 1], R[p + 2, t + 2], R[p + 2, t + 3]
@@ -383,13 +282,13 @@ def _task(X, y, SW, fold_of, W, b, K, need_grad, cap, lo, hi, acc):
         yb = y[start:stop]
         if K == 0:
             for p in range(P):
-                _binary_residuals(Z[p], yb, SW[fold_of[p], start:stop], acc[p], d, cap)
+                residuals(Z[p], yb, SW[fold_of[p], start:stop], m, True, acc[p], d, cap)
             if need_grad:
                 _gradient_block(X, start, stop, Z, acc, 1)
         else:
             for q in range(P // K):
-                _softmax_residuals(Z[q * K:(q + 1) * K], yb, SW[fold_of[q], start:stop],
-                                   acc[q], K * d, cap)
+                softmax_residuals(Z[q * K:(q + 1) * K], yb, SW[fold_of[q], start:stop],
+                                  acc[q], K * d, cap)
             if need_grad:
                 _gradient_block(X, start, stop, Z, acc, K)
         start = stop

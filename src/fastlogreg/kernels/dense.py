@@ -154,7 +154,7 @@ def _accumulate_c(X, y, sw, w, b, lo, hi, acc, need_loss):
                 t += row[j] * w[j]
             z[k] = t + b
             k += 1
-    residuals(z, y[lo:hi], sw[lo:hi], m, need_loss, acc, d)
+    residuals(z, y[lo:hi], sw[lo:hi], m, need_loss, acc, d, np.inf)
     gradient_sweep(X, Xb, z, acc, far, far_hi)
 
 
@@ -231,7 +231,7 @@ def _accumulate_f(X, y, sw, w, b, lo, hi, acc, need_loss):
         for k in range(m):
             z[k] += c0[k] * w0
         j += 1
-    residuals(z, y[lo:hi], sw[lo:hi], m, need_loss, acc, d)
+    residuals(z, y[lo:hi], sw[lo:hi], m, need_loss, acc, d, np.inf)
     j = 0
     while j + 8 <= d:
         c0, c1, c2, c3 = X[lo:hi, j], X[lo:hi, j + 1], X[lo:hi, j + 2], X[lo:hi, j + 3]

@@ -56,6 +56,7 @@ __all__ = [
     "BINARY_TAIL", "HITS", "LOSS", "MULTINOMIAL_TAIL", "PROBE", "WEIGHT",
     "binary_width", "block_count", "block_rows", "csr_dot", "csr_scatter", "gather_batch",
     "gradient_sweep", "multinomial_width", "residuals", "softmax_inplace",
+    "softmax_residuals",
 ]
 
 # --- the partial row ----------------------------------------------------------------
@@ -119,7 +120,7 @@ def _residual_loop(with_loss):
     source, two compiled loops (``with_loss`` is a compile-time constant)."""
 
     @njit(inline="always", **DENSE_JIT)
-    def loop(z, y, s, m, acc, d):
+    def loop(z, y, s, m, acc, d, cap):
         gb = 0.0
         hits = 0.0
         wsum = 0.0
@@ -140,7 +141,7 @@ def _residual_loop(with_loss):
             probe += 0.0 * zk
             if with_loss:
                 lin = (1.0 - yk) * zk if zk > 0.0 else -yk * zk
-                loss += sk * (log1p_unit(e) + lin)
+                loss += sk * min(log1p_unit(e) + lin, cap)
         tail = d + 1
         acc[d] += gb
         acc[tail + LOSS] += loss
@@ -156,7 +157,7 @@ _residuals_without_loss = _residual_loop(False)
 
 
 @njit(inline="always", **DENSE_JIT)
-def residuals(z, y, s, m, need_loss, acc, d):
+def residuals(z, y, s, m, need_loss, acc, d, cap):
     """Turn the logits ``z[:m]`` into weighted residuals ``s (sigmoid(z) - y)``
     in place, and add the intercept gradient (at ``acc[d]``) and the tail
     (loss if ``need_loss``, else 0; hits, weight, probe) after it.
@@ -166,11 +167,73 @@ def residuals(z, y, s, m, need_loss, acc, d):
     e)`` with ``e = exp(-|z|)`` in (0, 1] (never overflows); the loss is
     ``log1p(e) + (1 - y) z`` for z > 0 and ``log1p(e) - y z`` otherwise, the
     oracle's stable forms (``tests/test_kernels_dense.py`` compares them).
+    Each row's loss is capped at ``cap``: ``np.inf`` for training passes (a
+    constant there, so LLVM drops the comparison) and
+    :data:`.batched.LOSS_CAP` for the batched scoring pass.
     """
     if need_loss:
-        _residuals_with_loss(z, y, s, m, acc, d)
+        _residuals_with_loss(z, y, s, m, acc, d, cap)
     else:
-        _residuals_without_loss(z, y, s, m, acc, d)
+        _residuals_without_loss(z, y, s, m, acc, d, cap)
+
+
+@njit(**DENSE_JIT)
+def softmax_residuals(Z, y, sw, acc, base, cap):
+    """Turn the class-major logits ``Z`` (K, m) of m rows into weighted
+    residuals ``s (softmax(z) - onehot(y))`` in place, and add the intercept
+    gradients, loss, hits and weight to ``acc[base:]`` (the multinomial partial
+    row's entries after its ``base = K*d`` weight gradients).
+
+    The arithmetic of :func:`softmax_inplace`, in loops over the rows that
+    LLVM vectorises: ``exp_nonpos`` for the K exponentials (their arguments,
+    shifted by the row's maximum, are <= 0) and NumPy's error model for the
+    division (the sum is >= 1); the first maximum wins ties. Only the loss's
+    ``log`` stays one libm call a row. Each row's loss is capped at ``cap``
+    (``np.inf`` for training, :data:`.batched.LOSS_CAP` for scoring).
+    """
+    K, m = Z.shape
+    top = np.zeros(m)   # first class with the largest logit
+    mx = np.empty(m)
+    zy = np.empty(m)
+    Z0 = Z[0]
+    for t in range(m):
+        mx[t] = Z0[t]
+    for k in range(1, K):
+        Zk = Z[k]
+        for t in range(m):
+            if Zk[t] > mx[t]:
+                mx[t] = Zk[t]
+                top[t] = k
+    for t in range(m):
+        zy[t] = Z[int(y[t]), t]
+    tot = np.zeros(m)
+    for k in range(K):
+        Zk = Z[k]
+        for t in range(m):
+            e = exp_nonpos(Zk[t] - mx[t])
+            Zk[t] = e
+            tot[t] += e
+    loss = 0.0
+    for t in range(m):  # libm's log: not vectorised, one call a row
+        loss += sw[t] * min(log(tot[t]) + mx[t] - zy[t], cap)
+    hits = 0.0
+    wsum = 0.0
+    for t in range(m):
+        hits += sw[t] if top[t] == y[t] else 0.0
+        wsum += sw[t]
+        tot[t] = sw[t] / tot[t]
+    for k in range(K):
+        Zk = Z[k]
+        g = 0.0
+        for t in range(m):
+            r = Zk[t] * tot[t] - (sw[t] if y[t] == k else 0.0)
+            Zk[t] = r
+            g += r
+        acc[base + k] += g
+    tail = base + K
+    acc[tail + LOSS] += loss
+    acc[tail + HITS] += hits
+    acc[tail + WEIGHT] += wsum
 
 
 @njit(inline="always", **JIT)

@@ -17,13 +17,11 @@ for any thread count (``tests/test_kernels_multinomial.py::
 test_bitwise_across_threads``).
 """
 
-from math import log
-
 import numpy as np
 from numba import literally, njit, prange
 from numba.extending import overload
 
-from ._math import DENSE_JIT, JIT, exp_nonpos, literal_flag
+from ._math import JIT, literal_flag
 from .layout import (
     HITS,
     LOSS,
@@ -33,68 +31,10 @@ from .layout import (
     gather_batch,
     gradient_sweep,
     multinomial_width,
+    softmax_residuals,
 )
 
-# The name kernels/sag.py imports (kept until it imports it from .layout).
-
 __all__ = ["add_partials", "decision_function", "finish", "loss_grad", "minibatch_epoch"]
-
-
-@njit(**DENSE_JIT)
-def _softmax_block(Z, y, sw, acc, base):
-    """Turn the class-major logits ``Z`` (K, m) of m rows into weighted
-    residuals ``s (softmax(z) - onehot(y))`` in place, and add the intercept
-    gradient, loss, hits and weight to ``acc[base:]``.
-
-    The arithmetic of :func:`.layout.softmax_inplace`, in loops over the rows
-    that LLVM vectorises: ``exp_nonpos`` for the K exponentials (their
-    arguments, shifted by the row's maximum, are <= 0) and NumPy's error model
-    for the division (the sum is >= 1). Only the loss's ``log`` stays one libm
-    call a row. Row by row, the softmax was a large share of the pass.
-    """
-    K, m = Z.shape
-    top = np.zeros(m)   # first class with the largest logit
-    mx = np.empty(m)
-    zy = np.empty(m)
-    Z0 = Z[0]
-    for t in range(m):
-        mx[t] = Z0[t]
-    for k in range(1, K):
-        Zk = Z[k]
-        for t in range(m):
-            if Zk[t] > mx[t]:
-                mx[t] = Zk[t]
-                top[t] = k
-    for t in range(m):
-        zy[t] = Z[int(y[t]), t]
-    tot = np.zeros(m)
-    for k in range(K):
-        Zk = Z[k]
-        for t in range(m):
-            e = exp_nonpos(Zk[t] - mx[t])
-            Zk[t] = e
-            tot[t] += e
-    loss = 0.0
-    for t in range(m):  # libm's log: not vectorised, one call a row
-        loss += sw[t] * (log(tot[t]) + mx[t] - zy[t])
-    hits = 0.0
-    wsum = 0.0
-    for t in range(m):
-        hits += sw[t] if top[t] == y[t] else 0.0
-        wsum += sw[t]
-        tot[t] = sw[t] / tot[t]
-    for k in range(K):
-        Zk = Z[k]
-        g = 0.0
-        for t in range(m):
-            r = Zk[t] * tot[t] - (sw[t] if y[t] == k else 0.0)
-            Zk[t] = r
-            g += r
-        acc[base + k] += g
-    tail = base + K
-    acc[tail + LOSS] += loss
-    acc[tail + HITS] += hits
-    acc[tail + WEIGHT] += wsum
 
 
 @njit(**JIT)
@@ -102,9 +42,10 @@ def _accumulate_c(X, y, sw, W, b, lo, hi, acc):
     # Three sweeps over a block that stays in L2, as in dense._accumulate_c:
     # the K logits of each row (the row comes from memory once and from L1
     # for the other classes), the softmax of all the block's rows
-    # (_softmax_block), then the gradient one class at a time, four rows per
-    # load and store of that class's accumulator: row by row, every row's K
-    # gradient updates would load and store all K*d accumulator entries.
+    # (.layout.softmax_residuals), then the gradient one class at a time,
+    # four rows per load and store of that class's accumulator: row by row,
+    # every row's K gradient updates would load and store all K*d
+    # accumulator entries.
     K, d = W.shape
     m = hi - lo
     Xb = X[lo:hi]
@@ -116,7 +57,7 @@ def _accumulate_c(X, y, sw, W, b, lo, hi, acc):
             for j in range(d):
                 s += row[j] * W[k, j]
             Z[k, t] = s
-    _softmax_block(Z, y[lo:hi], sw[lo:hi], acc, K * d)
+    softmax_residuals(Z, y[lo:hi], sw[lo:hi], acc, K * d, np.inf)
     for k in range(K):
         gradient_sweep(X, Xb, Z[k], acc[k * d:(k + 1) * d], 0, 0)
 
@@ -143,7 +84,7 @@ def _accumulate_f(X, y, sw, W, b, lo, hi, acc):
             Zk = Z[k]
             for t in range(m):
                 Zk[t] += c[t] * wkj
-    _softmax_block(Z, y[lo:hi], sw[lo:hi], acc, base)
+    softmax_residuals(Z, y[lo:hi], sw[lo:hi], acc, base, np.inf)
     for j in range(d):
         c = X[lo:hi, j]
         for k in range(K):

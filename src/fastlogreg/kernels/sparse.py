@@ -183,7 +183,7 @@ def _binary_block(data, indices, indptr, y, sw, w, b, lo, hi, z, yb, sb, extra, 
             z[t] = csr_dot(data, indices, start, end, w) + b
             yb[t] = y[i]
             sb[t] = sw[i]
-        residuals(z, yb, sb, m, need_loss, extra, 0)
+        residuals(z, yb, sb, m, need_loss, extra, 0, np.inf)
         for t in range(m):
             csr_scatter(data, indices, indptr[g + t], indptr[g + t + 1], z[t], acc, 0)
     for j in range(_B_EXTRA):
@@ -476,7 +476,7 @@ def binary_minibatch_epoch(data, indices, indptr, y, sw, w, b, order, batch_size
             z[t] = csr_dot(data, indices, indptr[i], indptr[i + 1], w) + b[0]
             yb[t] = y[i]
             sb[t] = sw[i]
-        residuals(z, yb, sb, nb, True, acc, d)
+        residuals(z, yb, sb, nb, True, acc, d, np.inf)
         for t in range(nb):
             i = order[first + t]
             csr_scatter(data, indices, indptr[i], indptr[i + 1], z[t], acc, 0)
