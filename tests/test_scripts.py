@@ -15,6 +15,7 @@ sys.path.insert(0, str(SCRIPTS / "diagnostics"))  # the hardware diagnostics
 import bandwidth  # noqa: E402
 import compare  # noqa: E402
 import epoch_anatomy  # noqa: E402
+import first_fit  # noqa: E402
 import out_of_core  # noqa: E402
 import prefetch_overlap  # noqa: E402
 import sparse_bandwidth  # noqa: E402
@@ -136,3 +137,10 @@ def test_wide_sparse_races_both_to_the_same_objective(capsys):
     ours, theirs = figures["objective fastlogreg"], figures["objective scikit-learn"]
     assert abs(ours - theirs) <= 1e-6 * theirs  # both stop at scikit-learn's default tol
     assert 0.0 <= figures["other_share"] < 1.0
+
+
+def test_first_fit_times_the_three_processes(capsys):
+    medians = first_fit.main(["--rounds", "1", "--n-samples", "200"])
+    assert set(medians) == {"fastlogreg", "scikit-learn", "scikit-learn + Numba's start-up"}
+    assert all(t > 0 for t in medians.values())
+    assert "Numba's start-up" in capsys.readouterr().out
