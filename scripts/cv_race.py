@@ -10,7 +10,10 @@ Every contender is run once untimed (JIT compilation, caches), then
     python scripts/cv_race.py --shape 1000000x100 --dtype float32 --skip-loop
 
 The scaling table times one batched read of X (``Source.batched_sums``) for
-M models (5 folds) against the single-model fused pass on the same X.
+M models (5 folds) against the single-model fused pass on the same X, and
+beside it the two matrix products of the same arithmetic (``X @ W.T`` for the
+logits, ``R.T @ X`` for the gradients) by NumPy's BLAS at X's dtype: the
+machine's floor for that many multiply-adds, whatever the memory traffic.
 """
 
 from __future__ import annotations
@@ -89,6 +92,19 @@ def race(X, y, *, folds: int, n_cs: int, repeats: int, tol: float, max_iter: int
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def gemm_floor(X, M: int, repeats: int) -> float:
+    """Median time of ``X @ W.T`` and ``R.T @ X`` for M models by NumPy's BLAS."""
+    W = np.random.default_rng(1).standard_normal((M, X.shape[1])).astype(X.dtype)
+    Z = np.empty((X.shape[0], M), dtype=X.dtype)
+    G = np.empty((M, X.shape[1]), dtype=X.dtype)
+
+    def both():
+        np.dot(X, W.T, out=Z)
+        np.dot(Z.T, X, out=G)
+    both()
+    return _median_time(both, repeats)
+
+
 def scaling(X, y, models: list[int], repeats: int, folds: int = 5) -> dict[int, float]:
     """Median time of one batched read for M models, and of one single-model pass (M=0)."""
     from fastlogreg.sources import InMemory
@@ -146,9 +162,12 @@ def main(argv=None) -> None:
     result = scaling(X, y, models, args.repeats, args.folds)
     one = result.pop(0)
     print(f"  batched pass: one model's fused pass {one * 1e3:.2f} ms")
-    print(f"  {'M':>4s} {'ms':>9s} {'x one pass':>11s}")
+    print(f"  {'M':>4s} {'ms':>9s} {'x one pass':>11s} {'BLAS floor ms':>14s} "
+          f"{'x one pass':>11s}")
     for M, t in result.items():
-        print(f"  {M:4d} {t * 1e3:9.2f} {t / one:11.2f}")
+        floor = gemm_floor(X, M, args.repeats)
+        print(f"  {M:4d} {t * 1e3:9.2f} {t / one:11.2f} {floor * 1e3:14.2f} "
+              f"{floor / one:11.2f}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ sys.path.insert(0, str(SCRIPTS / "diagnostics"))  # the hardware diagnostics
 
 import bandwidth  # noqa: E402
 import compare  # noqa: E402
+import cv_race  # noqa: E402
 import epoch_anatomy  # noqa: E402
 import first_fit  # noqa: E402
 import out_of_core  # noqa: E402
@@ -144,3 +145,12 @@ def test_first_fit_times_the_three_processes(capsys):
     assert set(medians) == {"fastlogreg", "scikit-learn", "scikit-learn + Numba's start-up"}
     assert all(t > 0 for t in medians.values())
     assert "Numba's start-up" in capsys.readouterr().out
+
+
+def test_cv_race_prints_the_race_and_the_scaling_with_its_floor(capsys):
+    cv_race.main(["--shape", "3000x8", "--Cs", "2", "--folds", "2", "--repeats", "1",
+                  "--models", "1,4", "--skip-loop"])
+    out = capsys.readouterr().out
+    assert "scikit-learn LogisticRegressionCV" in out and "BLAS floor ms" in out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:2] in ("1 ", "4 ")]
+    assert [r[0] for r in rows] == ["1", "4"] and all(len(r) == 5 for r in rows)
