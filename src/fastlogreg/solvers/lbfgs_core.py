@@ -52,37 +52,41 @@ _LS_FTOL, _LS_GTOL, _LS_XTOL = 1e-3, 0.9, 0.1
 _START, _SEARCH, _DONE = 0, 1, 2
 
 
+def _cubic(f0, f1, t0, t1, d0, d1, clamp=False):
+    """``theta`` and ``|gamma|`` of the cubic through ``(t0, f0, d0)`` and
+    ``(t1, f1, d1)``, as dcstep computes them (scaled by ``s`` against
+    overflow; ``clamp`` takes the square root of ``max(0, .)``)."""
+    theta = 3.0 * (f0 - f1) / (t1 - t0) + d0 + d1
+    s = max(abs(theta), abs(d0), abs(d1))
+    disc = (theta / s) ** 2 - (d0 / s) * (d1 / s)
+    return theta, s * np.sqrt(max(0.0, disc) if clamp else disc)
+
+
+def _cubic_min(theta, gamma, ta, tb, da, db):
+    """The cubic's minimiser between ``ta`` and ``tb``, in dcstep's form from
+    ``ta`` (slope ``da``) towards ``tb`` (slope ``db``)."""
+    if tb < ta:
+        gamma = -gamma
+    p = (gamma - da) + theta
+    q = ((gamma - da) + gamma) + db
+    return ta + p / q * (tb - ta)
+
+
 def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
     """MINPACK-2's safeguarded cubic/quadratic step (``scipy.optimize._dcsrch.dcstep``)."""
     sgnd = np.sign(dp) * np.sign(dx)
     if fp > fx:
-        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
-        s = max(abs(theta), abs(dx), abs(dp))
-        gamma = s * np.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
-        if stp < stx:
-            gamma = -gamma
-        p = (gamma - dx) + theta
-        q = ((gamma - dx) + gamma) + dp
-        stpc = stx + p / q * (stp - stx)
+        stpc = _cubic_min(*_cubic(fx, fp, stx, stp, dx, dp), stx, stp, dx, dp)
         stpq = stx + ((dx / ((fx - fp) / (stp - stx) + dx)) / 2.0) * (stp - stx)
         stpf = stpc if abs(stpc - stx) <= abs(stpq - stx) else stpc + (stpq - stpc) / 2.0
         brackt = True
     elif sgnd < 0.0:
-        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
-        s = max(abs(theta), abs(dx), abs(dp))
-        gamma = s * np.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
-        if stp > stx:
-            gamma = -gamma
-        p = (gamma - dp) + theta
-        q = ((gamma - dp) + gamma) + dx
-        stpc = stp + p / q * (stx - stp)
+        stpc = _cubic_min(*_cubic(fx, fp, stx, stp, dx, dp), stp, stx, dp, dx)
         stpq = stp + (dp / (dp - dx)) * (stx - stp)
         stpf = stpc if abs(stpc - stp) > abs(stpq - stp) else stpq
         brackt = True
     elif abs(dp) < abs(dx):
-        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
-        s = max(abs(theta), abs(dx), abs(dp))
-        gamma = s * np.sqrt(max(0.0, (theta / s) ** 2 - (dx / s) * (dp / s)))
+        theta, gamma = _cubic(fx, fp, stx, stp, dx, dp, clamp=True)
         if stp > stx:
             gamma = -gamma
         p = (gamma - dp) + theta
@@ -106,14 +110,7 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
             stpf = min(max(stpf, stpmin), stpmax)
     else:
         if brackt:
-            theta = 3.0 * (fp - fy) / (sty - stp) + dy + dp
-            s = max(abs(theta), abs(dy), abs(dp))
-            gamma = s * np.sqrt((theta / s) ** 2 - (dy / s) * (dp / s))
-            if stp > sty:
-                gamma = -gamma
-            p = (gamma - dp) + theta
-            q = ((gamma - dp) + gamma) + dy
-            stpf = stp + p / q * (sty - stp)
+            stpf = _cubic_min(*_cubic(fp, fy, stp, sty, dy, dp), stp, sty, dp, dy)
         elif stp > stx:
             stpf = stpmax
         else:
@@ -143,6 +140,26 @@ _UPDATE, _FILL, _SLOPE, _PAIR = 0, 1, 2, 3
 
 
 @njit(inline="always", **JIT)
+def _axpby(dst, src, c, u, scale, d):
+    """``dst = (src + c u) scale`` (``src scale`` when ``c == 0``); returns
+    ``(d'dst, dst'dst)``. Inlined, so that LLVM sees ``dst is src`` when it
+    is and vectorises the in-place update."""
+    p0 = 0.0
+    p1 = 0.0
+    if c == 0.0:
+        for j in range(dst.shape[0]):
+            v = src[j] * scale
+            dst[j] = v
+            p0, p1 = p0 + d[j] * v, p1 + v * v
+    else:
+        for j in range(dst.shape[0]):
+            v = (src[j] + c * u[j]) * scale
+            dst[j] = v
+            p0, p1 = p0 + d[j] * v, p1 + v * v
+    return p0, p1
+
+
+@njit(inline="always", **JIT)
 def _chunk(op, lo, hi, A, B, C, D, E, c, scale, part):
     """One chunk ``lo:hi`` of a sweep; its two partial results go to ``part``.
 
@@ -152,9 +169,6 @@ def _chunk(op, lo, hi, A, B, C, D, E, c, scale, part):
     * ``_SLOPE``: ``part = (A'B, max |A|)``.
     * ``_PAIR``: ``A = c C`` (``s = stp d``), ``B = D - E`` (``y = g - r``);
       ``part = (A'B, B'B)``.
-
-    ``_UPDATE`` is apart from ``_FILL`` because LLVM vectorises a loop that
-    writes the array it reads only when it reads it through the same name.
     """
     # slices of the chunk: LLVM vectorises a loop over a slice from 0, not one
     # over range(lo, hi) of the whole vector
@@ -162,24 +176,9 @@ def _chunk(op, lo, hi, A, B, C, D, E, c, scale, part):
     p0 = 0.0
     p1 = 0.0
     if op == _UPDATE:
-        for j in range(hi - lo):
-            v = (a[j] + c * cc[j]) * scale
-            a[j] = v
-            p0 += d[j] * v
-            p1 += v * v
+        p0, p1 = _axpby(a, a, c, cc, scale, d)
     elif op == _FILL:
-        if c == 0.0:
-            for j in range(hi - lo):
-                v = b[j] * scale
-                a[j] = v
-                p0 += d[j] * v
-                p1 += v * v
-        else:
-            for j in range(hi - lo):
-                v = (b[j] + c * cc[j]) * scale
-                a[j] = v
-                p0 += d[j] * v
-                p1 += v * v
+        p0, p1 = _axpby(a, b, c, cc, scale, d)
     elif op == _SLOPE:
         for j in range(hi - lo):
             p0 += a[j] * b[j]
