@@ -108,12 +108,39 @@ def _check(W, b, prev, tol):
 @njit(inline="always", **JIT)
 def _hint_row_state(y, sw, memory, seen, r, K):
     """Prefetch row ``r``'s label, weight, memory and seen flag: random rows
-    miss the cache in these arrays too (with the row of X, half of a dense
-    step's time at 200,000 x 50 without hints)."""
+    miss the cache in these arrays as in ``X`` (``asv_bench/benchmarks/
+    bench_sag.py`` times the epochs)."""
     hint_l1(y, r, r + 1)
     hint_l1(sw, r, r + 1)
     hint_l1(memory, r * K, r * K + K)
     hint_l1(seen, r, r + 1)
+
+
+# The per-row steps that dense and CSR rows share. A step's logits buffer ``z``
+# then holds its gradient ``g``: one scratch array the fewer in the row loop.
+
+
+@njit(inline="always", **JIT)
+def _softmax_gradient(z, yi, si):
+    """Overwrite the row's logits ``z`` with ``s_i dl_i/dz`` of the softmax loss."""
+    softmax_inplace(z, int(yi))
+    for k in range(z.shape[0]):
+        z[k] *= si
+    z[int(yi)] -= si
+
+
+@njit(inline="always", **JIT)
+def _remember(g, memory, i, delta, b, sum_grad_b, fit_intercept, step_b, step, inv_m, saga):
+    """``delta <- g - memory[i]``, ``memory[i] <- g``, and the intercepts' step
+    (``step_b``: ``step`` times the intercept decay)."""
+    for k in range(g.shape[0]):
+        delta[k] = g[k] - memory[i, k]
+        memory[i, k] = g[k]
+        if fit_intercept:
+            sum_grad_b[k] += delta[k]
+            b[k] -= step_b * sum_grad_b[k] * inv_m
+            if saga:
+                b[k] -= step * (1.0 - inv_m) * delta[k]
 
 
 @njit(**JIT)
@@ -132,7 +159,6 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
     rows = np.empty(n, np.int64)
     prev = W.copy()
     z = np.empty(K)
-    g = np.empty(K)
     delta = np.empty(K)
     c = 1.0 - step * alpha
     shrink = step * l1 if saga else 0.0
@@ -140,7 +166,7 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
     num_seen = counters[0]
     status = 0
     ran = 0
-    for _ in range(n_epochs):
+    while status == 0 and ran < n_epochs:
         draw_rows(rng_state, n, rows)
         i = rows[0]
         for k in range(K):
@@ -158,29 +184,17 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
                 else:  # an F-ordered row is d elements n apart: one line each
                     for j in range(d):
                         hint_l1(X, r + j * n, r + j * n + 1)
-            yi = y[i]
-            si = sw[i]
-            if K == 1:  # g = s_i dl/dz
-                p1, _ = sigmoid_and_loss(z[0], yi)
-                g[0] = si * (p1 - yi)
+            if K == 1:  # z <- g = s_i dl/dz
+                p1, _ = sigmoid_and_loss(z[0], y[i])
+                z[0] = sw[i] * (p1 - y[i])
             else:
-                softmax_inplace(z, int(yi))
-                for k in range(K):
-                    g[k] = si * z[k]
-                g[int(yi)] -= si
+                _softmax_gradient(z, y[i], sw[i])
             if not seen[i]:
                 seen[i] = 1
                 num_seen += 1
             inv_m = 1.0 / num_seen
-            for k in range(K):
-                delta[k] = g[k] - memory[i, k]
-                memory[i, k] = g[k]
-            if fit_intercept:
-                for k in range(K):
-                    sum_grad_b[k] += delta[k]
-                    b[k] -= step * sum_grad_b[k] * inv_m
-                    if saga:
-                        b[k] -= step * (1.0 - inv_m) * delta[k]
+            _remember(z, memory, i, delta, b, sum_grad_b, fit_intercept, step, step, inv_m,
+                      saga)
             # the next row's logits come from the new weights, in the same sweep
             # (at the epoch's last row it reads a row it then discards)
             nxt = rows[t + 1] if t + 1 < n else i
@@ -213,8 +227,6 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
                 z[k] = acc
         ran += 1
         status = _check(W, b, prev, tol)
-        if status != 0:
-            break
     counters[0] = num_seen
     return ran, status
 
@@ -261,46 +273,18 @@ def _replay(v, gk, cum, cum_prox, h, upto, last, last_p, bound_last):
     return sign * u
 
 
-# The catch-up of a feature (its pending steps h .. upto-1 applied to the
-# unscaled weights) is written out twice, in csr_epochs' row loop and in
-# _flush, rather than called: an inlined helper taking the arrays made Numba
-# keep reference-count updates (atomic) in the row loop, 5x a CSR step's time
-# (asv_bench/benchmarks/bench_sag.py). Without L1 the pending steps add up to
-# one step along the feature's unchanged G. With L1, gradient steps and
-# soft-thresholds commute into one of each when every single gradient move is
-# no larger than its threshold, |G| / m_s <= l1 for each pending s; m_s never
-# decreases, so |G| <= l1 m_h decides (scikit-learn tests the summed steps,
-# which is not exact while m still grows). Otherwise _replay applies them.
-
-
-@njit(**JIT)
-def _flush(W, wscale, sum_grad, cum, cum_prox, seen_at, hist, upto, prox, l1):
-    """Bring every feature up to step ``upto`` and fold ``wscale`` into ``W``
-    (scikit-learn's ``scale_weights``); the lazy sums restart after ``upto``."""
-    K, d = W.shape
-    n = cum.shape[0]
-    for j in range(d):
-        h = hist[j]
-        if h < upto:
-            base = cum[h - 1] if h > 0 else 0.0
-            base_p = cum_prox[h - 1] if h > 0 else 0.0
-            cs = cum[upto - 1] - base
-            ps = cum_prox[upto - 1] - base_p
-            bound = l1 * seen_at[h]
-            for k in range(K):
-                gk = sum_grad[k, j]
-                if not prox:
-                    W[k, j] -= cs * gk
-                elif abs(gk) <= bound:
-                    W[k, j] = _soft(W[k, j] - cs * gk, ps)
-                else:
-                    W[k, j] = _replay(W[k, j], gk, cum, cum_prox, h, upto, base, base_p,
-                                           l1 * seen_at[upto - 1])
-        for k in range(K):
-            W[k, j] *= wscale
-        hist[j] = upto % n
-    cum[upto - 1] = 0.0
-    cum_prox[upto - 1] = 0.0
+# Catching a feature up (csr_epochs' catch_up: its pending steps h .. upto-1
+# applied to the unscaled weights): without L1 the pending steps add up to one
+# step along the feature's unchanged G. With L1, gradient steps and soft-thresholds commute
+# into one of each when every single gradient move is no larger than its
+# threshold, |G| / m_s <= l1 for each pending s; m_s never decreases, so
+# |G| <= l1 m_h decides (scikit-learn tests the summed steps, which is not
+# exact while m still grows). Otherwise _replay applies them. The CSR tests of
+# tests/test_kernels_sag.py compare it with the eager oracle step by step.
+# catch_up and flush are closures of csr_epochs, which Numba inlines reading
+# its arrays in place: a module-level helper taking the arrays as arguments
+# keeps (atomic) reference-count updates in the row loop, several times a
+# step's cost (asv_bench/benchmarks/bench_sag.py times it).
 
 
 @njit(**JIT)
@@ -323,15 +307,46 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
     hist = np.zeros(d, np.int64)
     prev = W.copy()
     z = np.empty(K)
-    g = np.empty(K)
     delta = np.empty(K)
     c = 1.0 - step * alpha
+    step_b = step * intercept_decay
     prox = saga and l1 > 0.0
     num_seen = counters[0]
     wscale = 1.0
     status = 0
     ran = 0
-    for _ in range(n_epochs):
+
+    def catch_up(j, upto):
+        # feature j's pending steps hist[j] .. upto-1 applied (see above)
+        h = hist[j]
+        if h < upto:
+            base = cum[h - 1] if h > 0 else 0.0
+            base_p = cum_prox[h - 1] if h > 0 else 0.0
+            cs = cum[upto - 1] - base
+            ps = cum_prox[upto - 1] - base_p
+            bound = l1 * seen_at[h]
+            for k in range(K):
+                gk = sum_grad[k, j]
+                if not prox:
+                    W[k, j] -= cs * gk
+                elif abs(gk) <= bound:
+                    W[k, j] = _soft(W[k, j] - cs * gk, ps)
+                else:
+                    W[k, j] = _replay(W[k, j], gk, cum, cum_prox, h, upto, base, base_p,
+                                      l1 * seen_at[upto - 1])
+
+    def flush(upto, scale):
+        # every feature up to step upto, scale folded into W (scikit-learn's
+        # scale_weights); the lazy sums restart after upto
+        for j in range(d):
+            catch_up(j, upto)
+            for k in range(K):
+                W[k, j] *= scale
+            hist[j] = upto % n
+        cum[upto - 1] = 0.0
+        cum_prox[upto - 1] = 0.0
+
+    while status == 0 and ran < n_epochs:
         draw_rows(rng_state, n, rows)
         for t in range(n):
             i = rows[t]
@@ -349,46 +364,25 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
                 seen[i] = 1
                 num_seen += 1
             seen_at[t] = num_seen
-            for p in range(lo, hi):  # catch-up (see above _flush)
+            for p in range(lo, hi):
                 j = indices[p]
-                h = hist[j]
-                if h < t:
-                    base = cum[h - 1] if h > 0 else 0.0
-                    base_p = cum_prox[h - 1] if h > 0 else 0.0
-                    cs = cum[t - 1] - base
-                    ps = cum_prox[t - 1] - base_p
-                    bound = l1 * seen_at[h]
-                    for k in range(K):
-                        gk = sum_grad[k, j]
-                        if not prox:
-                            W[k, j] -= cs * gk
-                        elif abs(gk) <= bound:
-                            W[k, j] = _soft(W[k, j] - cs * gk, ps)
-                        else:
-                            W[k, j] = _replay(W[k, j], gk, cum, cum_prox, h, t, base,
-                                               base_p, l1 * seen_at[t - 1])
+                catch_up(j, t)
                 hist[j] = t
             for k in range(K):
                 acc = 0.0
                 for p in range(lo, hi):
                     acc += W[k, indices[p]] * data[p]
                 z[k] = wscale * acc + b[k]
-            yi = y[i]
-            si = sw[i]
-            if K == 1:  # g = s_i dl/dz
-                p1, _ = sigmoid_and_loss(z[0], yi)
-                g[0] = si * (p1 - yi)
+            if K == 1:  # z <- g = s_i dl/dz
+                p1, _ = sigmoid_and_loss(z[0], y[i])
+                z[0] = sw[i] * (p1 - y[i])
             else:
-                softmax_inplace(z, int(yi))
-                for k in range(K):
-                    g[k] = si * z[k]
-                g[int(yi)] -= si
+                _softmax_gradient(z, y[i], sw[i])
             wscale *= c
             inv_m = 1.0 / num_seen
             step_w = step / wscale  # a step in the unscaled weights' units
-            for k in range(K):
-                delta[k] = g[k] - memory[i, k]
-                memory[i, k] = g[k]
+            _remember(z, memory, i, delta, b, sum_grad_b, fit_intercept, step_b, step, inv_m,
+                      saga)
             corr = step_w * (1.0 - inv_m)
             for p in range(lo, hi):
                 j = indices[p]
@@ -398,25 +392,17 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
                     if saga:
                         W[k, j] -= dv * corr
                     sum_grad[k, j] += dv
-            if fit_intercept:
-                for k in range(K):
-                    sum_grad_b[k] += delta[k]
-                    b[k] -= step * intercept_decay * sum_grad_b[k] * inv_m
-                    if saga:
-                        b[k] -= step * (1.0 - inv_m) * delta[k]
             before = cum[t - 1] if t > 0 else 0.0
             before_p = cum_prox[t - 1] if t > 0 else 0.0
             cum[t] = before + step_w * inv_m
             cum_prox[t] = before_p + step_w * l1
             if wscale < _MIN_WSCALE:
-                _flush(W, wscale, sum_grad, cum, cum_prox, seen_at, hist, t + 1, prox, l1)
+                flush(t + 1, wscale)
                 wscale = 1.0
-        _flush(W, wscale, sum_grad, cum, cum_prox, seen_at, hist, n, prox, l1)
+        flush(n, wscale)
         wscale = 1.0
         ran += 1
         status = _check(W, b, prev, tol)
-        if status != 0:
-            break
     counters[0] = num_seen
     return ran, status
 
