@@ -35,7 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._math import DENSE_JIT as JIT
-from .layout import block_rows, residuals, softmax_residuals
+from .layout import block_rows, madd4, residuals, softmax_residuals, store4
 
 __all__ = ["LOSS_CAP", "MAX_TASKS", "binary_sums", "finish", "model_sums", "multinomial_sums",
            "task_rows"]
@@ -102,17 +102,10 @@ def _logits_block(X, lo, hi, W, b, Z):
             p += 4
         while p < P:
             wp = W[p]
-            s0 = s1 = s2 = s3 = 0.0
+            a = (0.0, 0.0, 0.0, 0.0)
             for j in range(d):  # four dot products share each load of W[p]
-                wj = wp[j]
-                s0 += x0[j] * wj
-                s1 += x1[j] * wj
-                s2 += x2[j] * wj
-                s3 += x3[j] * wj
-            Z[p, t] = s0 + b[p]
-            Z[p, t + 1] = s1 + b[p]
-            Z[p, t + 2] = s2 + b[p]
-            Z[p, t + 3] = s3 + b[p]
+                a = madd4(a, (x0[j], x1[j], x2[j], x3[j]), wp[j])
+            store4(Z[p], t, a, b[p])
             p += 1
         t += 4
     while t < m:
@@ -133,49 +126,17 @@ def _logits_4x4(x0, x1, x2, x3, w0, w1, w2, w3, b, p, t, Z):
     one model at a time reloads every row element per model. The batched pass
     against one model's (``asv_bench/benchmarks/bench_batched.py``,
     ``python scripts/cv_race.py``) guards the choice."""
-    a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = 0.0
-    a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = 0.0
+    a0 = a1 = a2 = a3 = (0.0, 0.0, 0.0, 0.0)
     for j in range(x0.shape[0]):
-        u0 = x0[j]
-        u1 = x1[j]
-        u2 = x2[j]
-        u3 = x3[j]
-        v = w0[j]
-        a00 += u0 * v
-        a01 += u1 * v
-        a02 += u2 * v
-        a03 += u3 * v
-        v = w1[j]
-        a10 += u0 * v
-        a11 += u1 * v
-        a12 += u2 * v
-        a13 += u3 * v
-        v = w2[j]
-        a20 += u0 * v
-        a21 += u1 * v
-        a22 += u2 * v
-        a23 += u3 * v
-        v = w3[j]
-        a30 += u0 * v
-        a31 += u1 * v
-        a32 += u2 * v
-        a33 += u3 * v
-    Z[p, t] = a00 + b[p]
-    Z[p, t + 1] = a01 + b[p]
-    Z[p, t + 2] = a02 + b[p]
-    Z[p, t + 3] = a03 + b[p]
-    Z[p + 1, t] = a10 + b[p + 1]
-    Z[p + 1, t + 1] = a11 + b[p + 1]
-    Z[p + 1, t + 2] = a12 + b[p + 1]
-    Z[p + 1, t + 3] = a13 + b[p + 1]
-    Z[p + 2, t] = a20 + b[p + 2]
-    Z[p + 2, t + 1] = a21 + b[p + 2]
-    Z[p + 2, t + 2] = a22 + b[p + 2]
-    Z[p + 2, t + 3] = a23 + b[p + 2]
-    Z[p + 3, t] = a30 + b[p + 3]
-    Z[p + 3, t + 1] = a31 + b[p + 3]
-    Z[p + 3, t + 2] = a32 + b[p + 3]
-    Z[p + 3, t + 3] = a33 + b[p + 3]
+        u = (x0[j], x1[j], x2[j], x3[j])
+        a0 = madd4(a0, u, w0[j])
+        a1 = madd4(a1, u, w1[j])
+        a2 = madd4(a2, u, w2[j])
+        a3 = madd4(a3, u, w3[j])
+    store4(Z[p], t, a0, b[p])
+    store4(Z[p + 1], t, a1, b[p + 1])
+    store4(Z[p + 2], t, a2, b[p + 2])
+    store4(Z[p + 3], t, a3, b[p + 3])
 
 
 @njit(**JIT)

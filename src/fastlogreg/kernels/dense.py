@@ -36,7 +36,9 @@ from .layout import (
     block_rows,
     gather_batch,
     gradient_sweep,
+    madd4,
     residuals,
+    store4,
 )
 
 __all__ = [
@@ -133,17 +135,10 @@ def _accumulate_c(X, y, sw, w, b, lo, hi, acc, need_loss):
                 far = hint_l2(X, far, min(far_mid, far_lo + (k + 4) * step))
                 near = hint_l1(X, near, min(hi, lo + k + 4 + near_rows) * d)
                 x0, x1, x2, x3 = Xb[k], Xb[k + 1], Xb[k + 2], Xb[k + 3]
-                t0 = t1 = t2 = t3 = 0.0
+                t = (0.0, 0.0, 0.0, 0.0)
                 for j in range(d):
-                    wj = w[j]
-                    t0 += x0[j] * wj
-                    t1 += x1[j] * wj
-                    t2 += x2[j] * wj
-                    t3 += x3[j] * wj
-                z[k] = t0 + b
-                z[k + 1] = t1 + b
-                z[k + 2] = t2 + b
-                z[k + 3] = t3 + b
+                    t = madd4(t, (x0[j], x1[j], x2[j], x3[j]), w[j])
+                store4(z, k, t, b)
                 k += 4
         while k < m:
             far = hint_l2(X, far, min(far_mid, far_lo + (k + 1) * step))
@@ -172,25 +167,13 @@ def _logits_short(Xb, w, b, z):
     while k + 8 <= m:
         x0, x1, x2, x3 = Xb[k], Xb[k + 1], Xb[k + 2], Xb[k + 3]
         x4, x5, x6, x7 = Xb[k + 4], Xb[k + 5], Xb[k + 6], Xb[k + 7]
-        t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = 0.0
+        lo = hi = (0.0, 0.0, 0.0, 0.0)
         for j in range(d):
             wj = w[j]
-            t0 += x0[j] * wj
-            t1 += x1[j] * wj
-            t2 += x2[j] * wj
-            t3 += x3[j] * wj
-            t4 += x4[j] * wj
-            t5 += x5[j] * wj
-            t6 += x6[j] * wj
-            t7 += x7[j] * wj
-        z[k] = t0 + b
-        z[k + 1] = t1 + b
-        z[k + 2] = t2 + b
-        z[k + 3] = t3 + b
-        z[k + 4] = t4 + b
-        z[k + 5] = t5 + b
-        z[k + 6] = t6 + b
-        z[k + 7] = t7 + b
+            lo = madd4(lo, (x0[j], x1[j], x2[j], x3[j]), wj)
+            hi = madd4(hi, (x4[j], x5[j], x6[j], x7[j]), wj)
+        store4(z, k, lo, b)
+        store4(z, k + 4, hi, b)
         k += 8
     while k < m:
         row = Xb[k]

@@ -55,8 +55,8 @@ from ._prefetch import hint_l2
 __all__ = [
     "BINARY_TAIL", "HITS", "LOSS", "MULTINOMIAL_TAIL", "PROBE", "WEIGHT",
     "binary_width", "block_count", "block_rows", "csr_dot", "csr_scatter", "gather_batch",
-    "gradient_sweep", "multinomial_width", "residuals", "softmax_inplace",
-    "softmax_residuals",
+    "gradient_sweep", "madd4", "multinomial_width", "residuals", "softmax_inplace",
+    "softmax_residuals", "store4",
 ]
 
 # --- the partial row ----------------------------------------------------------------
@@ -260,6 +260,25 @@ def softmax_inplace(z, yi):
     for k in range(K):
         z[k] /= total
     return log(total) + m - zy, top == yi
+
+
+@njit(inline="always", **DENSE_JIT)
+def madd4(acc, u, v):
+    """``acc + u v`` for a tuple ``acc`` of four accumulators and a tuple ``u``
+    of four values sharing one ``v``: one step of four dot products that share
+    each load (four rows and one weight, or one row element and four models'
+    weights). Inlined, the tuples are registers; the logits sweeps of
+    :mod:`.dense` and :mod:`.batched` build their chains from it."""
+    return (acc[0] + u[0] * v, acc[1] + u[1] * v, acc[2] + u[2] * v, acc[3] + u[3] * v)
+
+
+@njit(inline="always", **DENSE_JIT)
+def store4(z, k, acc, b):
+    """``z[k + i] = acc[i] + b`` for the four logits of :func:`madd4`'s chains."""
+    z[k] = acc[0] + b
+    z[k + 1] = acc[1] + b
+    z[k + 2] = acc[2] + b
+    z[k + 3] = acc[3] + b
 
 
 @njit(inline="always", **DENSE_JIT)
