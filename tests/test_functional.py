@@ -122,3 +122,29 @@ def test_fit_never_copies_X(dtype, layout):
         work="fastlogreg.fit(X, y, epochs=3).predict_proba(X); "
              "fastlogreg.fit(X, y, solver='sgd', epochs=1)")
     assert growth < 0.1
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+def test_fit_and_the_estimator_train_through_one_path(solver):
+    # fastlogreg.fit's alpha is the estimator's 1 / (C S): both call training.fit_path
+    from sklearn.exceptions import ConvergenceWarning
+
+    case = make_case(300, 4, weighted=True, seed=31)
+    alpha, S = 0.01, float(case.sample_weight.sum())
+    seen = []
+    result = fastlogreg.fit(case.X, case.y, solver=solver, learning_rate=0.5, epochs=12,
+                            alpha=alpha, sample_weight=case.sample_weight,
+                            random_state=4, record_every=4,
+                            callback=lambda *record: seen.append(record))
+    model = fastlogreg.LogisticRegression(solver=solver, learning_rate=0.5, max_iter=12,
+                                          C=1 / (alpha * S), tol=0.0, random_state=4,
+                                          record_every=4)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(case.X, case.y, sample_weight=case.sample_weight)
+    np.testing.assert_allclose(result.coef, model.coef_[0], rtol=1e-12)
+    assert result.intercept == pytest.approx(model.intercept_[0], rel=1e-12)
+    np.testing.assert_allclose(result.history["loss"], model.history_["loss"], rtol=1e-12)
+    assert result.n_epochs == model.n_iter_[0] == 12
+    # this API's callback gets a vector and a float where the estimator's gets coef_ rows
+    assert [r[0] for r in seen] == [0, 4, 8]
+    assert seen[-1][2].shape == (4,) and isinstance(seen[-1][3], float)

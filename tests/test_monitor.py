@@ -13,7 +13,7 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 import fastlogreg
-from fastlogreg import LogisticRegression, monitor
+from fastlogreg import LogisticRegression, monitor, training
 from fastlogreg import reference as ref
 
 SOLVERS = ["lbfgs", "gd", "nesterov", "sgd"]
@@ -66,7 +66,8 @@ def test_early_stopping_keeps_the_best_weights(data, solver):
     assert len(scores) >= 4  # ran, then stopped on no improvement
     assert model.n_iter_[0] < 5000
     # the kept weights are those of the best validation record
-    held = model._held_out(np.searchsorted(model.classes_, noisy).astype(float))
+    held = training.hold_out(np.searchsorted(model.classes_, noisy).astype(float),
+                             model.validation_fraction, model.random_state)
     J_val, _, _ = ref.loss_and_gradient(X[held], noisy[held], model.coef_[0],
                                         model.intercept_[0])
     assert J_val == pytest.approx(scores.min(), rel=1e-9)

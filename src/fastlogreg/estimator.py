@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import copy
 import warnings
-from dataclasses import dataclass
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from . import _mapping, solvers, training
+from . import solvers, training
 from ._callbacks import CallbackBridge
+from ._estimator_input import fit_input, sample_weights, validate_X
 from ._threading import exclusive
-from ._validation import check_finite, class_weights, encode_labels
-from .monitor import Monitor
-from .sources.dask_arrays import is_dask_array, prepare_dask
+from .sources.dask_arrays import is_dask_array
 from .sources.predict import decision_function as _logits
 from .sources.predict import probabilities
-from .sources.sparse import is_sparse
+from .streaming import Stream, encode_chunk, stream_classes
 from .training import SOLVER_NAMES, alpha_from_C
 
 try:  # scikit-learn >= 1.9: the callback API (``set_callbacks``)
@@ -31,6 +30,7 @@ except ImportError:  # pragma: no cover - older scikit-learn
         """Stand-in without callbacks."""
 
 __all__ = ["LogisticRegression", "alpha_from_C"]
+
 
 class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression trained by fused Numba kernels; scikit-learn's API.
@@ -226,46 +226,6 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 "will be ignored during the solving of the regression.", stacklevel=2)
         return super().set_callbacks(*callbacks)
 
-    # --- parameters ------------------------------------------------------------------
-
-    # --- data ------------------------------------------------------------------------
-
-    def _validate_X(self, X, *, reset: bool, y="no_validation"):
-        """scikit-learn's validation, keeping float32/float64 and the memory layout.
-
-        ``y`` as scikit-learn's ``validate_data`` takes it: left out for
-        prediction; for ``fit`` even ``None`` is passed on, so that a missing
-        target gets scikit-learn's own error.
-        """
-        dtype = getattr(X, "dtype", None)  # arrays only: never converts X to look
-        if isinstance(dtype, np.dtype) and dtype.kind == "c":  # scikit-learn's words
-            raise ValueError("Complex data not supported: X must hold real numbers; "
-                             f"got dtype {dtype}.")
-        # A memory-mapped X gets the chunked finiteness check, which keeps the
-        # file from becoming resident (scikit-learn's reads it whole).
-        mapped = _mapping.mapping_of(X) is not None
-        # Sparse input becomes CSR (other formats are converted once, a copy).
-        kwargs = dict(dtype=[np.float64, np.float32], order=None, accept_sparse="csr",
-                      reset=reset, ensure_all_finite=not mapped)
-        if reset and self.solver in ("liblinear", "sag", "saga"):
-            # scikit-learn's rule for these names (its C code is 32-bit); our
-            # kernels read 64-bit indices for every other solver
-            kwargs["accept_large_sparse"] = False
-        if isinstance(y, str) and y == "no_validation":
-            X = validate_data(self, X, **kwargs)
-        else:
-            X, y = validate_data(self, X, y, **kwargs)
-        if is_sparse(X):
-            if not X.has_canonical_format:  # repeated entries: summed, in a copy
-                X = X.copy()
-                X.sum_duplicates()
-            return X, y
-        if not (X.flags.c_contiguous or X.flags.f_contiguous):
-            X = np.ascontiguousarray(X)
-        if mapped:
-            check_finite(X, "X")
-        return X, y
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to ``X`` (n_samples, n_features) and labels ``y``.
@@ -290,139 +250,30 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """
         C, l1_ratio = training.resolve_penalty(self.penalty, self.C, self.l1_ratio,
                                                self.solver, self.dual)
-        if self.n_jobs == 0:
-            raise ValueError("n_jobs must be a positive number of threads, -1 or None; "
-                             "got 0.")
-        if is_dask_array(X) or is_dask_array(y):
-            X, y_index, classes, sample_weight, self.n_features_in_ = prepare_dask(
-                X, y, sample_weight, self.class_weight, solver=self.solver,
-                early_stopping=self.early_stopping)
-            self.__dict__.pop("feature_names_in_", None)
-        else:
-            X, y = self._validate_X(X, reset=True, y=y)
-            classes, y_index = encode_labels(y)
-        self.classes_ = classes  # early, as scikit-learn: callbacks' fitted copies read it
-        liblinear = self.solver == "liblinear"
-        if liblinear and classes.size > 2:
-            raise ValueError(
-                "The 'liblinear' solver does not support multiclass classification "
-                "(n_classes >= 3). Either use another solver or wrap the estimator in "
-                "a OneVsRestClassifier to keep applying a one-versus-rest scheme. Only "
-                "binary classification is supported.")
-        if liblinear and not is_sparse(X) and X.size and np.max(X) > 1e30:
-            raise ValueError(
-                "Using the 'liblinear' solver while X contains a maximum value > 1e30 "
-                "results in a frozen fit. Please choose another solver or rescale the "
-                "input X.")
-        if classes.size < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, but the "
-                f"data contains only one class: {classes[0]!r}")
-        if not is_dask_array(X):
-            sample_weight = self._weights(X, y, y_index, classes, sample_weight)
-        held_out = self._held_out(y_index) if self.early_stopping else None
-        train_weight = sample_weight
-        if held_out is not None:
-            train_weight = sample_weight.copy()
-            train_weight[held_out] = 0.0
-        S = float(train_weight.sum())
-        if not S > 0:
-            raise ValueError("the sample (and class) weights sum to 0; at least one "
-                             "must be > 0.")
-        scaling = (self.intercept_scaling if liblinear and self.fit_intercept else None)
-        strength = training.strengths(C, l1_ratio, S, intercept_scaling=scaling)
-        problem = training.make_problem(X, y_index, train_weight, classes.size, strength,
-                                        fit_intercept=bool(self.fit_intercept))
-        validation = None
-        if held_out is not None:
-            val_weight = np.zeros_like(sample_weight)
-            val_weight[held_out] = sample_weight[held_out]
-            validation = training.make_problem(X, y_index, val_weight, classes.size,
-                                               fit_intercept=bool(self.fit_intercept))
-        theta0 = self._initial_theta(problem, classes)
-        dtype = np.float64 if liblinear else X.dtype  # as scikit-learn's coef_
-
-        def split(theta):  # copies shaped as coef_ and intercept_, of X's dtype
-            coef, intercept = problem.split(theta)
-            return (coef.reshape(-1, problem.n_features).astype(dtype),
-                    intercept.astype(dtype))
-
-        bridge = CallbackBridge.start(self, X, y, sample_weight, split, theta0)
-        per_iteration = bridge is not None and bridge.per_iteration
-        monitor = Monitor(int(self.max_iter), split, verbose=int(self.verbose),
-                          callback=self.callback, validation=validation,
-                          n_iter_no_change=int(self.n_iter_no_change), tol=float(self.tol),
-                          observers=[bridge] if per_iteration else ())
-        solver, options = self._solver_options(problem, l1_ratio)
-        tol = float(self.tol)
-        if liblinear:  # liblinear's stopping rule is relative to the start's gradient
-            tol = training.liblinear_tol(problem, y_index, tol, solver)
-        if per_iteration and self.max_iter == 0:
-            bridge(0, theta0)  # scikit-learn's lbfgs reports one iteration even then
-        try:
-            result = training.train(
-                problem, theta0, solver, max_iter=int(self.max_iter), tol=tol,
-                record_every=1 if per_iteration else int(self.record_every),
-                monitor=monitor, n_jobs=self.n_jobs, **options)
-        except KeyboardInterrupt:
-            if monitor.last is not None:  # keep the last record, then stop the program
-                self._set_coef(problem, monitor.last, dtype)
-                self.n_iter_ = np.array([monitor.last_iteration + 1], dtype=np.int32)
-                self.history_ = solvers.as_history(monitor.rows)
-            raise
-        finally:
-            monitor.close()
-        if bridge is not None:
-            bridge.close()
-        if not (result.converged or result.stopped):
-            training.warn_not_converged(self.solver, result, int(self.max_iter),
-                                        float(self.tol), problem)
-        best = monitor.best if monitor.best is not None else result.theta
-        self._set_coef(problem, best, dtype)
-        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-        self.history_ = result.history
-        if validation is not None:
-            self.validation_scores_ = np.array(monitor.validation_losses)
+        X, y, y_index, weight = fit_input(self, X, y, sample_weight)
+        warm = self.warm_start and hasattr(self, "coef_")  # a coef_ of another shape: 0
+        training.fit_path(
+            X, y_index, weight, self.classes_.size, solver=self.solver, C=C, l1_ratio=l1_ratio,
+            fit_intercept=bool(self.fit_intercept), intercept_scaling=self.intercept_scaling,
+            validation_fraction=self.validation_fraction if self.early_stopping else None,
+            coef_init=self.coef_ if warm else None,
+            intercept_init=self.intercept_ if warm and self.fit_intercept else None,
+            max_iter=int(self.max_iter), tol=float(self.tol),
+            record_every=int(self.record_every), learning_rate=self.learning_rate,
+            batch_size=self.batch_size, schedule=self.schedule,
+            n_iter_no_change=int(self.n_iter_no_change), random_state=self.random_state,
+            n_jobs=self.n_jobs, verbose=int(self.verbose), callback=self.callback,
+            callbacks=partial(CallbackBridge.start, self, X, y, weight), keep=self._keep)
         self.__dict__.pop("_stream", None)  # a later partial_fit starts a new stream
-        if bridge is not None:
-            bridge.finish()
         return self
 
-    def _solver_options(self, problem, l1_ratio: float) -> tuple[str, dict]:
-        """The registered solver that runs ``self.solver``, and its options."""
-        solver = self.solver
-        if solver == "liblinear":
-            # liblinear's objective, solved by liblinear's algorithms on our
-            # passes: its trust-region Newton for L2, proximal Newton for L1
-            # (its newGLMNET; FISTA when too wide).
-            if l1_ratio == 0:
-                return "trust-region-newton", {}
-            small = problem.n_params <= solvers.prox_newton.MAX_PARAMS
-            return ("proximal-newton" if small else "nesterov"), {}
-        if solver in ("gd", "sgd"):
-            step = (1.0 / problem.lipschitz() if self.learning_rate == "auto"
-                    else float(self.learning_rate))
-            if solver == "gd":
-                return solver, {"learning_rate": step}
-            return solver, {"learning_rate": step, "rng": self._rng(),
-                            "batch_size": min(int(self.batch_size), problem.n_samples),
-                            "schedule": self.schedule,
-                            "n_iter_no_change": int(self.n_iter_no_change)}
-        if solver in ("sag", "saga"):
-            return solver, {"rng": self._rng()}
-        return solver, {}
-
-    def _rng(self) -> np.random.Generator:
-        return np.random.default_rng(_seed(self.random_state))
-
-    def _weights(self, X, y, y_index, classes, sample_weight) -> np.ndarray:
-        """Sample weights times class weights, as a new float64 array."""
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                             copy=True, ensure_non_negative=True)
-        if self.class_weight is not None:
-            cw = class_weights(self.class_weight, classes, y, sample_weight)
-            sample_weight *= cw[y_index.astype(np.intp)]
-        return sample_weight
+    def _keep(self, fitted: training.Fitted) -> None:
+        """Store a fit's outcome (or, on Ctrl-C, its last record's) as attributes."""
+        self.coef_, self.intercept_ = fitted.coef, fitted.intercept
+        self.n_iter_ = np.array([fitted.n_iter], dtype=np.int32)
+        self.history_ = fitted.history
+        if fitted.validation_scores is not None:
+            self.validation_scores_ = fitted.validation_scores
 
     @available_if(lambda self: self.solver == "sgd")
     @_fit_context(prefer_skip_nested_validation=True)
@@ -465,94 +316,23 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         :func:`sklearn.utils.class_weight.compute_class_weight`) instead.
         """
         first = not hasattr(self, "classes_")
-        if first:
-            if classes is None:
-                raise ValueError("classes must be passed on the first call to "
-                                 "partial_fit: every label the stream will contain.")
-        if classes is not None:
-            classes = np.unique(np.asarray(classes))
-            if not first and not np.array_equal(classes, self.classes_):
-                raise ValueError(f"classes={classes.tolist()} differs from the classes "
-                                 f"of the model, {self.classes_.tolist()}.")
-            if classes.size < 2:
-                raise ValueError(f"classes must hold at least 2 labels; got "
-                                 f"{classes.tolist()}.")
+        classes = stream_classes(classes, None if first else self.classes_)
         if isinstance(self.class_weight, str):
             raise ValueError("class_weight='balanced' needs the whole data set and is "
                              "not supported by partial_fit; pass a dict of weights.")
-        X, y = self._validate_X(X, reset=first, y=y)
-        classes = self.classes_ if classes is None else classes
-        y_index = np.searchsorted(classes, y)
-        unknown = (y_index >= classes.size) | \
-            (classes[np.minimum(y_index, classes.size - 1)] != y)
-        if unknown.any():
-            raise ValueError(f"y holds labels not in classes: "
-                             f"{np.unique(y[unknown])[:5].tolist()}.")
-        y_index = y_index.astype(np.float64)
-        weight = self._weights(X, y, y_index, classes, sample_weight)
-        stream = self.__dict__.setdefault("_stream", _Stream(self._rng()))
-        S = float(weight.sum())
-        seen = stream.weight + S
-        problem = training.make_problem(
-            X, y_index, weight, classes.size,
-            training.Strengths(alpha=alpha_from_C(self.C, seen) if seen > 0 else 0.0),
-            fit_intercept=bool(self.fit_intercept))
-        if first:
-            self.classes_ = classes
-            theta = np.zeros(problem.n_params)
-        else:
-            theta = np.concatenate([self.coef_.ravel(), self.intercept_]).astype(np.float64)
-        if stream.step is None:
-            stream.step = (1.0 / problem.lipschitz() if self.learning_rate == "auto"
-                           else float(self.learning_rate))
-        step = stream.step
-        if self.schedule == "invscaling":
-            step /= np.sqrt(stream.calls + 1)
-        if S > 0:
-            previous = theta.copy()
-            out = np.empty(2)
-            with training.threads(self.n_jobs):
-                problem.minibatch_epoch(
-                    theta, stream.rng.permutation(X.shape[0]),
-                    min(int(self.batch_size), X.shape[0]), step, out)
-            if not (np.isfinite(out[0]) and np.isfinite(theta).all()):
-                theta = previous
-                problem.warn_divergence(step, stream.calls)
-        stream.weight = seen
-        stream.calls += 1
-        self._set_coef(problem, theta, X.dtype)
-        self.n_iter_ = np.array([stream.calls], dtype=np.int32)
+        X, y = validate_X(self, X, reset=first, y=y)
+        y_index = encode_chunk(y, classes)
+        weight = sample_weights(self.class_weight, X, y, y_index, classes, sample_weight)
+        if "_stream" not in self.__dict__:
+            self._stream = Stream(training.rng(self.random_state))
+        self.coef_, self.intercept_ = self._stream.epoch(
+            X, y_index, weight, classes.size, None if first else self.coef_,
+            None if first else self.intercept_, C=self.C,
+            fit_intercept=bool(self.fit_intercept), learning_rate=self.learning_rate,
+            schedule=self.schedule, batch_size=self.batch_size, n_jobs=self.n_jobs)
+        self.classes_ = classes
+        self.n_iter_ = np.array([self._stream.calls], dtype=np.int32)
         return self
-
-    def _held_out(self, y_index) -> np.ndarray:
-        """Indices of the early-stopping validation rows, stratified by class."""
-        from sklearn.model_selection import train_test_split
-
-        rows = np.arange(y_index.shape[0])
-        try:
-            _, held_out = train_test_split(rows, test_size=self.validation_fraction,
-                                           stratify=y_index,
-                                           random_state=_seed(self.random_state))
-        except ValueError as exc:
-            raise ValueError(f"early_stopping cannot hold out validation_fraction="
-                             f"{self.validation_fraction} of the samples: {exc}") from None
-        return held_out
-
-    def _initial_theta(self, problem, classes) -> np.ndarray:
-        theta = np.zeros(problem.n_params)
-        if self.warm_start and hasattr(self, "coef_") and \
-                np.array_equal(getattr(self, "classes_", None), classes):
-            k = problem.n_weights
-            if self.coef_.size == k:
-                theta[:k] = np.asarray(self.coef_).ravel()
-                if problem.fit_intercept:
-                    theta[k:] = self.intercept_
-        return theta
-
-    def _set_coef(self, problem, theta, dtype=np.float64) -> None:
-        coef, intercept = problem.split(theta)
-        self.coef_ = np.array(coef, dtype=dtype).reshape(-1, problem.n_features)
-        self.intercept_ = np.array(intercept, dtype=dtype).reshape(-1)
 
     # --- prediction ------------------------------------------------------------------
 
@@ -564,17 +344,17 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix, Dask array} of shape (n_samples, n_features)
-            Samples.
+            Samples with the features seen by ``fit``.
 
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The logits, float64.
+            The logits ``X @ coef_.T + intercept_``, float64.
         """
         check_is_fitted(self)
         if is_dask_array(X):
             return self._dask_map("decision_function", X)
-        X, _ = self._validate_X(X, reset=False)
+        X, _ = validate_X(self, X, reset=False)
         coef = self.coef_
         if hasattr(coef, "toarray"):  # after sparsify()
             coef = coef.toarray()
@@ -599,15 +379,18 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def predict_log_proba(self, X) -> np.ndarray:
         """Log-probabilities, finite for finite logits.
 
+        Computed in log space, not as ``log(predict_proba(X))``, so a
+        probability that rounds to 0 still has a finite logarithm.
+
         Parameters
         ----------
         X : {array-like, sparse matrix, Dask array} of shape (n_samples, n_features)
-            Samples.
+            Samples; for a Dask array, a lazy result chunked as its rows.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
-            Log-probabilities of the classes, in the order of ``classes_``.
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Column ``k`` holds ``log P(classes_[k] | x)``.
         """
         return self._proba(X, log_space=True)
 
@@ -621,7 +404,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
+        proba : ndarray of shape (n_samples, n_classes)
             Probabilities of the classes, in the order of ``classes_``.
         """
         return self._proba(X, log_space=False)
@@ -645,12 +428,12 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix, Dask array} of shape (n_samples, n_features)
-            Samples.
+            Samples to classify.
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
+        labels : ndarray of shape (n_samples,)
+            For each row, the class of ``classes_`` with the largest logit.
         """
         if is_dask_array(X):
             return self._dask_map("predict", X)
@@ -720,20 +503,3 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             if hasattr(self, name):
                 setattr(model, name, copy.copy(getattr(self, name)))
         return model
-
-
-@dataclass
-class _Stream:
-    """What ``partial_fit`` carries from one chunk to the next."""
-
-    rng: np.random.Generator
-    weight: float = 0.0  # sum of the weights of every chunk seen (sets alpha)
-    calls: int = 0
-    step: float | None = None  # the first chunk's step ("auto": 1/L there)
-
-
-def _seed(random_state):
-    """An ``np.random.default_rng`` seed from scikit-learn's ``random_state`` forms."""
-    if isinstance(random_state, np.random.RandomState):
-        return random_state.randint(np.iinfo(np.int32).max)
-    return random_state

@@ -21,7 +21,6 @@ from ._validation import (
     check_vector,
     check_X,
 )
-from .monitor import Monitor
 from .sources.predict import decision_function as logits
 from .sources.predict import probabilities
 
@@ -86,7 +85,7 @@ class FitResult:
 
         Returns
         -------
-        ndarray of shape (n_samples, 2)
+        proba : ndarray of shape (n_samples, 2)
             Columns P(y=0) and P(y=1).
         """
         return probabilities(self.decision_function(X))
@@ -97,11 +96,11 @@ class FitResult:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The rows.
+            The rows to classify.
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        labels : ndarray of shape (n_samples,)
             Labels 0 and 1 (int64).
         """
         return (self.decision_function(X) > 0).astype(np.int64)
@@ -206,16 +205,14 @@ def fit(X, y, *, solver: str = "gd", learning_rate: float = 0.1,
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {callback!r}.")
 
-    problem = training.make_problem(X, y, sample_weight, 2, training.Strengths(alpha),
-                                    fit_intercept=bool(fit_intercept))
-    theta = np.append(np.asarray(coef, dtype=np.float64), intercept)
-    monitor = None if callback is None else Monitor(
-        epochs, lambda t: (t[:n_features], float(t[n_features])), callback=callback)
-    options = {"learning_rate": learning_rate}
-    if solver == "sgd":
-        options.update(batch_size=batch_size, rng=np.random.default_rng(random_state))
-    res = training.train(problem, theta, solver, max_iter=epochs, tol=tol,
-                         record_every=record_every, monitor=monitor, **options)
-    coef, intercept = problem.split(res.theta)
-    return FitResult(coef.copy(), float(intercept[0]), res.history, res.n_iter,
-                     res.converged)
+    # the path passes coef_-shaped arrays; this API's callback gets a vector and a float
+    report = None if callback is None else (
+        lambda epoch, loss, coef, b: callback(epoch, loss, coef[0], float(b[0])))
+    fitted = training.fit_path(
+        X, y, sample_weight, 2, solver=solver, alpha=alpha,
+        fit_intercept=bool(fit_intercept), coef_init=coef, intercept_init=intercept,
+        max_iter=epochs, tol=tol, record_every=record_every, learning_rate=learning_rate,
+        batch_size=batch_size, random_state=random_state, callback=report,
+        dtype=np.float64, warn=False)
+    return FitResult(fitted.coef[0], float(fitted.intercept[0]), fitted.history,
+                     fitted.n_iter, fitted.converged)
