@@ -226,15 +226,19 @@ def _axpy_4x4(x0, x1, x2, x3, R, p, t, g0, g1, g2, g3):
 
 
 @njit(**JIT)
-def _task(X, y, SW, fold_of, W, b, K, need_grad, cap, lo, hi, acc):
-    """Sums of rows ``lo:hi`` into ``acc`` (M, E), block by block.
+def _task(X, y, SW, fold_of, W, b, K, need_grad, cap, k, partials):
+    """Sums of task ``k``'s rows into ``partials[k]`` (M, E), block by block;
+    the body of both the serial and the parallel pass.
 
     ``K == 0`` marks the binary model (one row of W per model).
     """
-    d = X.shape[1]
+    n, d = X.shape
     rows = block_rows(d, X.itemsize)
+    per_task = task_rows(n, d, X.itemsize)
+    hi = min(n, (k + 1) * per_task)
+    acc = partials[k]
     P = W.shape[0]
-    start = lo
+    start = k * per_task
     while start < hi:
         stop = min(hi, start + rows)
         m = stop - start
@@ -256,6 +260,14 @@ def _task(X, y, SW, fold_of, W, b, K, need_grad, cap, lo, hi, acc):
 
 
 @njit(**JIT)
+def _task_partials(X, total):
+    """Zeroed partial sums (n_tasks, M, E) of a pass over ``X`` into ``total``."""
+    n, d = X.shape
+    rows = task_rows(n, d, X.itemsize)
+    return np.zeros(((n + rows - 1) // rows, total.shape[0], total.shape[1]))
+
+
+@njit(**JIT)
 def _reduce(partials, total):
     """Add the tasks' partials to ``total`` in task order (thread-count free)."""
     for k in range(partials.shape[0]):
@@ -266,25 +278,17 @@ def _reduce(partials, total):
 
 @njit(**JIT)
 def _pass_serial(X, y, SW, fold_of, W, b, K, need_grad, cap, total):
-    n, d = X.shape
-    rows = task_rows(n, d, X.itemsize)
-    n_tasks = (n + rows - 1) // rows
-    partials = np.zeros((n_tasks, total.shape[0], total.shape[1]))
-    for k in range(n_tasks):
-        _task(X, y, SW, fold_of, W, b, K, need_grad, cap, k * rows,
-              min(n, (k + 1) * rows), partials[k])
+    partials = _task_partials(X, total)
+    for k in range(partials.shape[0]):
+        _task(X, y, SW, fold_of, W, b, K, need_grad, cap, k, partials)
     _reduce(partials, total)
 
 
 @njit(parallel=True, **JIT)
 def _pass_parallel(X, y, SW, fold_of, W, b, K, need_grad, cap, total):
-    n, d = X.shape
-    rows = task_rows(n, d, X.itemsize)
-    n_tasks = (n + rows - 1) // rows
-    partials = np.zeros((n_tasks, total.shape[0], total.shape[1]))
-    for k in prange(n_tasks):
-        _task(X, y, SW, fold_of, W, b, K, need_grad, cap, k * rows,
-              min(n, (k + 1) * rows), partials[k])
+    partials = _task_partials(X, total)
+    for k in prange(partials.shape[0]):
+        _task(X, y, SW, fold_of, W, b, K, need_grad, cap, k, partials)
     _reduce(partials, total)
 
 

@@ -266,23 +266,24 @@ def _accumulate_for_layout(X, y, sw, w, b, lo, hi, acc, need_loss):
 
 
 @njit(**JIT)
-def _pass_serial(X, y, sw, w, b, partials, need_loss):
+def _block(X, y, sw, w, b, k, partials, need_loss):
+    """Block ``k``'s sums into ``partials[k]``: the body of both passes."""
     rows = pass_block_rows(X)
-    n = X.shape[0]
+    partials[k, :] = 0.0
+    _accumulate(X, y, sw, w, b, k * rows, min(X.shape[0], (k + 1) * rows), partials[k],
+                need_loss)
+
+
+@njit(**JIT)
+def _pass_serial(X, y, sw, w, b, partials, need_loss):
     for k in range(partials.shape[0]):
-        partials[k, :] = 0.0
-        _accumulate(X, y, sw, w, b, k * rows, min(n, (k + 1) * rows), partials[k],
-                    need_loss)
+        _block(X, y, sw, w, b, k, partials, need_loss)
 
 
 @njit(parallel=True, **JIT)
 def _pass_parallel(X, y, sw, w, b, partials, need_loss):
-    rows = pass_block_rows(X)
-    n = X.shape[0]
     for k in prange(partials.shape[0]):
-        partials[k, :] = 0.0
-        _accumulate(X, y, sw, w, b, k * rows, min(n, (k + 1) * rows), partials[k],
-                    need_loss)
+        _block(X, y, sw, w, b, k, partials, need_loss)
 
 
 @njit(**JIT)

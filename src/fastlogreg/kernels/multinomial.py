@@ -104,21 +104,23 @@ def _accumulate(X, y, sw, W, b, lo, hi, acc):
 
 
 @njit(**JIT)
-def _pass_serial(X, y, sw, W, b, partials):
+def _block(X, y, sw, W, b, k, partials):
+    """Block ``k``'s sums into ``partials[k]``: the body of both passes."""
     rows = block_rows(X.shape[1], X.itemsize)
-    n = X.shape[0]
+    partials[k, :] = 0.0
+    _accumulate(X, y, sw, W, b, k * rows, min(X.shape[0], (k + 1) * rows), partials[k])
+
+
+@njit(**JIT)
+def _pass_serial(X, y, sw, W, b, partials):
     for k in range(partials.shape[0]):
-        partials[k, :] = 0.0
-        _accumulate(X, y, sw, W, b, k * rows, min(n, (k + 1) * rows), partials[k])
+        _block(X, y, sw, W, b, k, partials)
 
 
 @njit(parallel=True, **JIT)
 def _pass_parallel(X, y, sw, W, b, partials):
-    rows = block_rows(X.shape[1], X.itemsize)
-    n = X.shape[0]
     for k in prange(partials.shape[0]):
-        partials[k, :] = 0.0
-        _accumulate(X, y, sw, W, b, k * rows, min(n, (k + 1) * rows), partials[k])
+        _block(X, y, sw, W, b, k, partials)
 
 
 @njit(**JIT)
