@@ -38,10 +38,12 @@ bit-for-bit the same for any thread count
 (``tests/test_kernels_newton.py::test_bitwise_across_threads``).
 """
 
+from collections import namedtuple
 from math import exp
 
 import numpy as np
 from numba import njit, prange
+from numba.extending import overload
 
 from ._math import DENSE_JIT as JIT
 from ._math import exp_nonpos, log1p_unit
@@ -79,6 +81,75 @@ __all__ = [
     "multinomial_hessp",
 ]
 
+# --- serial or parallel: one loop over a pass's tasks --------------------------------
+# Every pass here is a set of tasks that each sum into their own output: a block
+# of rows into its partial row (Hessian-vector products) or a group of blocks
+# into its group's matrices (Hessians), in a fixed order. _run loops over the
+# tasks with range or prange, and the outputs are added in task order after it,
+# so both loops give the same bits for any thread count
+# (tests/test_kernels_newton.py::test_bitwise_across_threads). A pass's
+# arguments travel as one named tuple whose class names its task function
+# (_TASKS): each pass compiles its own serial and prange loop, only when run.
+
+_BinaryHessp = namedtuple("_BinaryHessp", "X sw w b v c partials")
+_MultinomialHessp = namedtuple("_MultinomialHessp", "X sw W b V c partials")
+_CsrBinaryHessp = namedtuple("_CsrBinaryHessp",
+                             "data indices indptr sw w b v c bounds partials")
+_CsrMultinomialHessp = namedtuple("_CsrMultinomialHessp",
+                                  "data indices indptr sw W b V c bounds partials")
+_BinaryHessian = namedtuple("_BinaryHessian", "X y sw w b accs Hs")
+_MultinomialHessian = namedtuple("_MultinomialHessian", "X y sw W b accs Hs")
+_CsrBinaryHessian = namedtuple("_CsrBinaryHessian",
+                               "data indices indptr y sw w b bounds accs Hs")
+_CsrMultinomialHessian = namedtuple("_CsrMultinomialHessian",
+                                    "data indices indptr y sw W b bounds accs Hs")
+
+
+def _task(args, k):
+    """Task ``k`` of the pass whose arguments are ``args``."""
+    raise NotImplementedError("compiled only, through the overload below")
+
+
+@overload(_task, jit_options=JIT)
+def _task_for(args, k):
+    task = _TASKS[args.instance_class]
+    return lambda args, k: task(args, k)
+
+
+@njit(**JIT)
+def _tasks_serial(args, n_tasks):
+    for k in range(n_tasks):
+        _task(args, k)
+
+
+@njit(parallel=True, **JIT)
+def _tasks_parallel(args, n_tasks):
+    for k in prange(n_tasks):
+        _task(args, k)
+
+
+def _run(args: tuple, n_tasks: int, parallel: bool) -> None:
+    """Run tasks ``0 .. n_tasks-1`` of the pass of ``args``: the ``prange``
+    loop if ``parallel`` (same bits)."""
+    (_tasks_parallel if parallel else _tasks_serial)(args, n_tasks)
+
+
+@njit(**JIT)
+def _own(outs, k):
+    """Task ``k``'s output ``outs[k]``, zeroed."""
+    out = outs[k]
+    out[:] = 0.0
+    return out
+
+
+@njit(**JIT)
+def _add_rows(partials, total):
+    """``total += partials[0] + partials[1] + ...`` in row order."""
+    for k in range(partials.shape[0]):
+        for j in range(total.shape[0]):
+            total[j] += partials[k, j]
+
+
 # --- Hessian-vector products, dense --------------------------------------------------
 
 
@@ -91,6 +162,13 @@ def _blocks(X) -> int:
     """Blocks of :func:`.layout.block_rows` (C-sized for both layouts, as the
     softmax passes) in dense ``X``: the Hessian-vector passes' partial rows."""
     return -(-X.shape[0] // block_rows(X.shape[1], X.itemsize))
+
+
+@njit(**JIT)
+def _block(X, k, partials):
+    """Rows ``lo:hi`` of block ``k`` of dense ``X`` and its zeroed partial row."""
+    rows = block_rows(X.shape[1], X.itemsize)
+    return k * rows, min(X.shape[0], (k + 1) * rows), _own(partials, k)
 
 
 @njit(inline="always", **JIT)
@@ -111,7 +189,9 @@ def _binary_curvature(z, u, s, m):
 
 
 @njit(**JIT)
-def _binary_hessp_rows(X, sw, w, b, v, c, lo, hi, acc):
+def _binary_hessp_block(args, k):
+    X, sw, w, b, v, c, partials = args
+    lo, hi, acc = _block(X, k, partials)
     d = X.shape[1]
     m = hi - lo
     z = np.empty(m)
@@ -151,34 +231,6 @@ def _binary_hessp_rows(X, sw, w, b, v, c, lo, hi, acc):
     gradient_sweep(X, Xb, z, acc, 0, 0)
 
 
-@njit(**JIT)
-def _binary_hessp_serial(X, sw, w, b, v, c, partials):
-    rows = block_rows(X.shape[1], X.itemsize)
-    n = X.shape[0]
-    for k in range(partials.shape[0]):
-        partials[k, :] = 0.0
-        _binary_hessp_rows(X, sw, w, b, v, c, k * rows, min(n, (k + 1) * rows),
-                           partials[k])
-
-
-@njit(parallel=True, **JIT)
-def _binary_hessp_parallel(X, sw, w, b, v, c, partials):
-    rows = block_rows(X.shape[1], X.itemsize)
-    n = X.shape[0]
-    for k in prange(partials.shape[0]):
-        partials[k, :] = 0.0
-        _binary_hessp_rows(X, sw, w, b, v, c, k * rows, min(n, (k + 1) * rows),
-                           partials[k])
-
-
-@njit(**JIT)
-def _add_rows(partials, total):
-    """``total += partials[0] + partials[1] + ...`` in row order."""
-    for k in range(partials.shape[0]):
-        for j in range(total.shape[0]):
-            total[j] += partials[k, j]
-
-
 def binary_hessp(X, sw, w, b, v, c, parallel, total):
     """Add ``sum_i s_i sigmoid'(z_i) (x_i.v + c) [x_i, 1]`` into ``total`` (d+1).
 
@@ -186,8 +238,8 @@ def binary_hessp(X, sw, w, b, v, c, parallel, total):
     loop. ``parallel`` picks the ``prange`` pass (same bits).
     """
     partials = np.empty((_blocks(X), X.shape[1] + 1))
-    run = _binary_hessp_parallel if parallel else _binary_hessp_serial
-    run(X, sw, w, float(b), v, float(c), partials)
+    _run(_BinaryHessp(X, sw, w, float(b), v, float(c), partials), partials.shape[0],
+         parallel)
     _add_rows(partials, total)
 
 
@@ -221,7 +273,9 @@ def _softmax_columns(Z, m, mx, tot):
 
 
 @njit(**JIT)
-def _multinomial_hessp_rows(X, sw, W, b, V, c, lo, hi, acc):
+def _multinomial_hessp_block(args, k):
+    X, sw, W, b, V, c, partials = args
+    lo, hi, acc = _block(X, k, partials)
     K, d = W.shape
     m = hi - lo
     Z = np.empty((K, m))
@@ -289,33 +343,12 @@ def _multinomial_hessp_rows(X, sw, W, b, V, c, lo, hi, acc):
             gradient_sweep(X, Xb, Z[k], acc[k * d:(k + 1) * d], 0, 0)
 
 
-@njit(**JIT)
-def _multinomial_hessp_serial(X, sw, W, b, V, c, partials):
-    rows = block_rows(X.shape[1], X.itemsize)
-    n = X.shape[0]
-    for k in range(partials.shape[0]):
-        partials[k, :] = 0.0
-        _multinomial_hessp_rows(X, sw, W, b, V, c, k * rows, min(n, (k + 1) * rows),
-                                partials[k])
-
-
-@njit(parallel=True, **JIT)
-def _multinomial_hessp_parallel(X, sw, W, b, V, c, partials):
-    rows = block_rows(X.shape[1], X.itemsize)
-    n = X.shape[0]
-    for k in prange(partials.shape[0]):
-        partials[k, :] = 0.0
-        _multinomial_hessp_rows(X, sw, W, b, V, c, k * rows, min(n, (k + 1) * rows),
-                                partials[k])
-
-
 def multinomial_hessp(X, sw, W, b, V, c, parallel, total):
     """Add the softmax Hessian times ``(V, c)`` at ``(W, b)`` into ``total``
     (``K*d + K``: class-major weights, then intercepts); one read of ``X``."""
     K, d = W.shape
     partials = np.empty((_blocks(X), K * d + K))
-    run = _multinomial_hessp_parallel if parallel else _multinomial_hessp_serial
-    run(X, sw, W, b, V, c, partials)
+    _run(_MultinomialHessp(X, sw, W, b, V, c, partials), partials.shape[0], parallel)
     _add_rows(partials, total)
 
 
@@ -323,7 +356,9 @@ def multinomial_hessp(X, sw, W, b, V, c, parallel, total):
 
 
 @njit(**JIT)
-def _csr_binary_hessp_rows(data, indices, indptr, sw, w, b, v, c, lo, hi, acc):
+def _csr_binary_hessp_block(args, k):
+    data, indices, indptr, sw, w, b, v, c, bounds, partials = args
+    lo, hi, acc = bounds[k], bounds[k + 1], _own(partials, k)
     d = w.shape[0]
     for i in range(lo, hi):
         start = indptr[i]
@@ -337,33 +372,20 @@ def _csr_binary_hessp_rows(data, indices, indptr, sw, w, b, v, c, lo, hi, acc):
         csr_scatter(data, indices, start, end, r, acc, 0)
 
 
-@njit(**JIT)
-def _csr_binary_hessp_serial(data, indices, indptr, sw, w, b, v, c, bounds, partials):
-    for k in range(partials.shape[0]):
-        partials[k, :] = 0.0
-        _csr_binary_hessp_rows(data, indices, indptr, sw, w, b, v, c, bounds[k],
-                               bounds[k + 1], partials[k])
-
-
-@njit(parallel=True, **JIT)
-def _csr_binary_hessp_parallel(data, indices, indptr, sw, w, b, v, c, bounds, partials):
-    for k in prange(partials.shape[0]):
-        partials[k, :] = 0.0
-        _csr_binary_hessp_rows(data, indices, indptr, sw, w, b, v, c, bounds[k],
-                               bounds[k + 1], partials[k])
-
-
 def csr_binary_hessp(data, indices, indptr, sw, w, b, v, c, parallel, total):
     """:func:`binary_hessp` over CSR ``X`` given as its three arrays."""
     bounds = block_bounds(indptr, total.shape[0])
     partials = np.empty((bounds.shape[0] - 1, total.shape[0]))
-    run = _csr_binary_hessp_parallel if parallel else _csr_binary_hessp_serial
-    run(data, indices, indptr, sw, w, float(b), v, float(c), bounds, partials)
+    args = _CsrBinaryHessp(data, indices, indptr, sw, w, float(b), v, float(c), bounds,
+                           partials)
+    _run(args, partials.shape[0], parallel)
     _add_rows(partials, total)
 
 
 @njit(**JIT)
-def _csr_multinomial_hessp_rows(data, indices, indptr, sw, W, b, V, c, lo, hi, acc):
+def _csr_multinomial_hessp_block(args, k):
+    data, indices, indptr, sw, W, b, V, c, bounds, partials = args
+    lo, hi, acc = bounds[k], bounds[k + 1], _own(partials, k)
     K, d = W.shape
     p = np.empty(K)
     u = np.empty(K)
@@ -390,30 +412,12 @@ def _csr_multinomial_hessp_rows(data, indices, indptr, sw, W, b, V, c, lo, hi, a
             csr_scatter(data, indices, start, end, r, acc, k * d)
 
 
-@njit(**JIT)
-def _csr_multinomial_hessp_serial(data, indices, indptr, sw, W, b, V, c, bounds,
-                                  partials):
-    for k in range(partials.shape[0]):
-        partials[k, :] = 0.0
-        _csr_multinomial_hessp_rows(data, indices, indptr, sw, W, b, V, c, bounds[k],
-                                    bounds[k + 1], partials[k])
-
-
-@njit(parallel=True, **JIT)
-def _csr_multinomial_hessp_parallel(data, indices, indptr, sw, W, b, V, c, bounds,
-                                    partials):
-    for k in prange(partials.shape[0]):
-        partials[k, :] = 0.0
-        _csr_multinomial_hessp_rows(data, indices, indptr, sw, W, b, V, c, bounds[k],
-                                    bounds[k + 1], partials[k])
-
-
 def csr_multinomial_hessp(data, indices, indptr, sw, W, b, V, c, parallel, total):
     """:func:`multinomial_hessp` over CSR ``X`` given as its three arrays."""
     bounds = block_bounds(indptr, total.shape[0])
     partials = np.empty((bounds.shape[0] - 1, total.shape[0]))
-    run = _csr_multinomial_hessp_parallel if parallel else _csr_multinomial_hessp_serial
-    run(data, indices, indptr, sw, W, b, V, c, bounds, partials)
+    _run(_CsrMultinomialHessp(data, indices, indptr, sw, W, b, V, c, bounds, partials),
+         partials.shape[0], parallel)
     _add_rows(partials, total)
 
 
@@ -430,9 +434,8 @@ def csr_multinomial_hessp(data, indices, indptr, sw, W, b, V, c, parallel, total
 TILE = 4
 # Rows of a Hessian block: T and A (2 x dp x m x 8 bytes) stay in a core's
 # L2 and one tile's 8 rows of m in L1. Each tile ends in 16 horizontal sums, so
-# longer rows of T pay: 200,000 x 100 serial, 128 KiB (78 rows) 8 GFMA/s,
-# 512 KiB (315 rows) 13-15, 1 MiB 13, 2 MiB (out of L2) 3; busy machine, one
-# process per size (HESSIAN_BLOCK_BYTES patched before the first compile).
+# longer rows of T pay until they leave L2: the size sits between the two
+# (asv_bench/benchmarks/bench_newton.py times the Hessian passes).
 HESSIAN_BLOCK_BYTES = 512 * 1024
 # Groups of blocks, each summed into its own matrix: at most this many, and
 # at most HESSIAN_GROUP_DOUBLES doubles of group matrices in all, but two
@@ -460,6 +463,17 @@ def hessian_groups(n, d, n_matrices):
     dp = _padded(d)
     cap = max(2, HESSIAN_GROUP_DOUBLES // (n_matrices * dp * dp))
     return max(1, min(nb, MAX_GROUPS, cap))
+
+
+@njit(**JIT)
+def _group_blocks(X, g, G):
+    """Blocks ``first:stop`` of group ``g`` of ``G`` in a dense Hessian pass
+    over ``X``, the rows per block, and the group's scratch ``T`` and ``A``."""
+    n, d = X.shape
+    rows = hessian_block_rows(d)
+    nb = (n + rows - 1) // rows
+    dp = _padded(d)
+    return g * nb // G, (g + 1) * nb // G, rows, np.empty((dp, rows)), np.empty((dp, rows))
 
 
 @njit(inline="always", **JIT)
@@ -593,34 +607,16 @@ def _binary_hessian_rows(X, y, sw, w, b, lo, hi, T, A, z, h, acc, H):
 
 
 @njit(**JIT)
-def _binary_hessian_group(X, y, sw, w, b, g, G, acc, H):
-    n, d = X.shape
-    rows = hessian_block_rows(d)
-    nb = (n + rows - 1) // rows
-    dp = _padded(d)
-    T = np.empty((dp, rows))
-    A = np.empty((dp, rows))
+def _binary_hessian_group(args, g):
+    X, y, sw, w, b, accs, Hs = args
+    first, stop, rows, T, A = _group_blocks(X, g, accs.shape[0])
+    acc, H = _own(accs, g), _own(Hs, g)
     z = np.empty(rows)
     h = np.empty(rows)
-    acc[:] = 0.0
-    H[:, :] = 0.0
-    for blk in range(g * nb // G, (g + 1) * nb // G):
+    for blk in range(first, stop):
         lo = blk * rows
-        _binary_hessian_rows(X, y, sw, w, b, lo, min(n, lo + rows), T, A, z, h, acc, H)
-
-
-@njit(**JIT)
-def _binary_hessian_serial(X, y, sw, w, b, accs, Hs):
-    G = accs.shape[0]
-    for g in range(G):
-        _binary_hessian_group(X, y, sw, w, b, g, G, accs[g], Hs[g])
-
-
-@njit(parallel=True, **JIT)
-def _binary_hessian_parallel(X, y, sw, w, b, accs, Hs):
-    G = accs.shape[0]
-    for g in prange(G):
-        _binary_hessian_group(X, y, sw, w, b, g, G, accs[g], Hs[g])
+        _binary_hessian_rows(X, y, sw, w, b, lo, min(X.shape[0], lo + rows), T, A, z, h,
+                             acc, H)
 
 
 @njit(**JIT)
@@ -647,8 +643,7 @@ def binary_hessian(X, y, sw, w, b, parallel, total, H):
     dp = _padded(d)
     accs = np.empty((G, binary_width(d) + 1))
     Hs = np.empty((G, dp, dp))
-    run = _binary_hessian_parallel if parallel else _binary_hessian_serial
-    run(X, y, sw, w, float(b), accs, Hs)
+    _run(_BinaryHessian(X, y, sw, w, float(b), accs, Hs), G, parallel)
     _add_rows(accs, total)
     _add_upper(Hs, d + 1, H)
 
@@ -723,38 +718,18 @@ def _multinomial_hessian_rows(X, y, sw, W, b, lo, hi, T, A, Z, mx, tot, h, acc, 
 
 
 @njit(**JIT)
-def _multinomial_hessian_group(X, y, sw, W, b, g, G, acc, Hk):
-    n, d = X.shape
-    K = W.shape[0]
-    rows = hessian_block_rows(d)
-    nb = (n + rows - 1) // rows
-    dp = _padded(d)
-    T = np.empty((dp, rows))
-    A = np.empty((dp, rows))
-    Z = np.empty((K, rows))
+def _multinomial_hessian_group(args, g):
+    X, y, sw, W, b, accs, Hs = args
+    first, stop, rows, T, A = _group_blocks(X, g, accs.shape[0])
+    acc, Hk = _own(accs, g), _own(Hs, g)
+    Z = np.empty((W.shape[0], rows))
     mx = np.empty(rows)
     tot = np.empty(rows)
     h = np.empty(rows)
-    acc[:] = 0.0
-    Hk[:] = 0.0
-    for blk in range(g * nb // G, (g + 1) * nb // G):
+    for blk in range(first, stop):
         lo = blk * rows
-        _multinomial_hessian_rows(X, y, sw, W, b, lo, min(n, lo + rows), T, A, Z, mx,
-                                  tot, h, acc, Hk)
-
-
-@njit(**JIT)
-def _multinomial_hessian_serial(X, y, sw, W, b, accs, Hs):
-    G = accs.shape[0]
-    for g in range(G):
-        _multinomial_hessian_group(X, y, sw, W, b, g, G, accs[g], Hs[g])
-
-
-@njit(parallel=True, **JIT)
-def _multinomial_hessian_parallel(X, y, sw, W, b, accs, Hs):
-    G = accs.shape[0]
-    for g in prange(G):
-        _multinomial_hessian_group(X, y, sw, W, b, g, G, accs[g], Hs[g])
+        _multinomial_hessian_rows(X, y, sw, W, b, lo, min(X.shape[0], lo + rows), T, A, Z,
+                                  mx, tot, h, acc, Hk)
 
 
 @njit(inline="always", **JIT)
@@ -796,8 +771,7 @@ def multinomial_hessian(X, y, sw, W, b, parallel, total, H):
     dp = _padded(d)
     accs = np.empty((G, multinomial_width(K, d)))
     Hs = np.empty((G, K, K, dp, dp))
-    run = _multinomial_hessian_parallel if parallel else _multinomial_hessian_serial
-    run(X, y, sw, W, b, accs, Hs)
+    _run(_MultinomialHessian(X, y, sw, W, b, accs, Hs), G, parallel)
     _add_rows(accs, total)
     _add_class_blocks(Hs, d, H)
 
@@ -806,7 +780,18 @@ def multinomial_hessian(X, y, sw, W, b, parallel, total, H):
 
 
 @njit(**JIT)
-def _csr_binary_hessian_rows(data, indices, indptr, y, sw, w, b, lo, hi, acc, H):
+def _csr_group(bounds, g, accs, Hs):
+    """Rows ``lo:hi`` of group ``g`` of a CSR Hessian pass (its blocks, one
+    after the other) and the group's zeroed outputs."""
+    G = accs.shape[0]
+    nb = bounds.shape[0] - 1
+    return bounds[g * nb // G], bounds[(g + 1) * nb // G], _own(accs, g), _own(Hs, g)
+
+
+@njit(**JIT)
+def _csr_binary_hessian_group(args, g):
+    data, indices, indptr, y, sw, w, b, bounds, accs, Hs = args
+    lo, hi, acc, H = _csr_group(bounds, g, accs, Hs)
     d = w.shape[0]
     for i in range(lo, hi):
         start = indptr[i]
@@ -837,40 +822,6 @@ def _csr_binary_hessian_rows(data, indices, indptr, y, sw, w, b, lo, hi, acc, H)
                 H[ja, indices[q2]] += xa * data[q2]
 
 
-@njit(**JIT)
-def _csr_binary_hessian_serial(data, indices, indptr, y, sw, w, b, bounds, accs, Hs):
-    G = accs.shape[0]
-    nb = bounds.shape[0] - 1
-    for g in range(G):
-        accs[g, :] = 0.0
-        Hs[g, :, :] = 0.0
-        for k in range(g * nb // G, (g + 1) * nb // G):
-            _csr_binary_hessian_rows(data, indices, indptr, y, sw, w, b, bounds[k],
-                                     bounds[k + 1], accs[g], Hs[g])
-
-
-@njit(parallel=True, **JIT)
-def _csr_binary_hessian_parallel(data, indices, indptr, y, sw, w, b, bounds, accs, Hs):
-    G = accs.shape[0]
-    nb = bounds.shape[0] - 1
-    for g in prange(G):
-        accs[g, :] = 0.0
-        Hs[g, :, :] = 0.0
-        for k in range(g * nb // G, (g + 1) * nb // G):
-            _csr_binary_hessian_rows(data, indices, indptr, y, sw, w, b, bounds[k],
-                                     bounds[k + 1], accs[g], Hs[g])
-
-
-@njit(**JIT)
-def _add_full(Hs, H):
-    for g in range(Hs.shape[0]):
-        for j in range(H.shape[0]):
-            for k in range(H.shape[1]):
-                H[j, k] += Hs[g, j, k]
-    n = H.shape[0]
-    H[n - 1, :n - 1] = H[:n - 1, n - 1]
-
-
 def csr_binary_hessian(data, indices, indptr, y, sw, w, b, parallel, total, H):
     """:func:`binary_hessian` over CSR ``X`` given as its three arrays
     (O(nnz per row^2) a row, into dense (d+1, d+1) group matrices)."""
@@ -881,10 +832,10 @@ def csr_binary_hessian(data, indices, indptr, y, sw, w, b, parallel, total, H):
     G = max(1, min(G, bounds.shape[0] - 1))
     accs = np.empty((G, binary_width(d) + 1))
     Hs = np.empty((G, d + 1, d + 1))
-    run = _csr_binary_hessian_parallel if parallel else _csr_binary_hessian_serial
-    run(data, indices, indptr, y, sw, w, float(b), bounds, accs, Hs)
+    _run(_CsrBinaryHessian(data, indices, indptr, y, sw, w, float(b), bounds, accs, Hs),
+         G, parallel)
     _add_rows(accs, total)
-    _add_full(Hs, H)
+    _add_upper(Hs, d + 1, H)
 
 
 def binary_hessian_zeros(d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -902,8 +853,11 @@ def multinomial_hessian_zeros(K: int, d: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(**JIT)
-def _csr_multinomial_hessian_rows(data, indices, indptr, y, sw, W, b, lo, hi, p, acc, Hk):
+def _csr_multinomial_hessian_group(args, g):
+    data, indices, indptr, y, sw, W, b, bounds, accs, Hs = args
+    lo, hi, acc, Hk = _csr_group(bounds, g, accs, Hs)
     K, d = W.shape
+    p = np.empty(K)
     tail = K * d + K
     for i in range(lo, hi):
         start = indptr[i]
@@ -943,34 +897,6 @@ def _csr_multinomial_hessian_rows(data, indices, indptr, y, sw, W, b, lo, hi, p,
                         H[ja, indices[c]] += xa * data[c]
 
 
-@njit(**JIT)
-def _csr_multinomial_hessian_serial(data, indices, indptr, y, sw, W, b, bounds, accs,
-                                    Hs):
-    G = accs.shape[0]
-    nb = bounds.shape[0] - 1
-    p = np.empty(W.shape[0])
-    for g in range(G):
-        accs[g, :] = 0.0
-        Hs[g] = 0.0
-        for k in range(g * nb // G, (g + 1) * nb // G):
-            _csr_multinomial_hessian_rows(data, indices, indptr, y, sw, W, b, bounds[k],
-                                          bounds[k + 1], p, accs[g], Hs[g])
-
-
-@njit(parallel=True, **JIT)
-def _csr_multinomial_hessian_parallel(data, indices, indptr, y, sw, W, b, bounds, accs,
-                                      Hs):
-    G = accs.shape[0]
-    nb = bounds.shape[0] - 1
-    for g in prange(G):
-        p = np.empty(W.shape[0])
-        accs[g, :] = 0.0
-        Hs[g] = 0.0
-        for k in range(g * nb // G, (g + 1) * nb // G):
-            _csr_multinomial_hessian_rows(data, indices, indptr, y, sw, W, b, bounds[k],
-                                          bounds[k + 1], p, accs[g], Hs[g])
-
-
 def csr_multinomial_hessian(data, indices, indptr, y, sw, W, b, parallel, total, H):
     """:func:`multinomial_hessian` over CSR ``X`` given as its three arrays
     (O(K^2 nnz per row^2) a row, into dense class blocks of each group)."""
@@ -980,8 +906,20 @@ def csr_multinomial_hessian(data, indices, indptr, y, sw, W, b, parallel, total,
     G = max(1, min(hessian_groups(n, d, K * K), bounds.shape[0] - 1))
     accs = np.empty((G, multinomial_width(K, d)))
     Hs = np.empty((G, K, K, d + 1, d + 1))
-    run = (_csr_multinomial_hessian_parallel if parallel
-           else _csr_multinomial_hessian_serial)
-    run(data, indices, indptr, y, sw, W, b, bounds, accs, Hs)
+    _run(_CsrMultinomialHessian(data, indices, indptr, y, sw, W, b, bounds, accs, Hs),
+         G, parallel)
     _add_rows(accs, total)
     _add_class_blocks(Hs, d, H)
+
+
+# The task function of each pass, by the class of its arguments.
+_TASKS = {
+    _BinaryHessp: _binary_hessp_block,
+    _MultinomialHessp: _multinomial_hessp_block,
+    _CsrBinaryHessp: _csr_binary_hessp_block,
+    _CsrMultinomialHessp: _csr_multinomial_hessp_block,
+    _BinaryHessian: _binary_hessian_group,
+    _MultinomialHessian: _multinomial_hessian_group,
+    _CsrBinaryHessian: _csr_binary_hessian_group,
+    _CsrMultinomialHessian: _csr_multinomial_hessian_group,
+}
