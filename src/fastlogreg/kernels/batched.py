@@ -35,7 +35,15 @@ import numpy as np
 from numba import njit, prange
 
 from ._math import DENSE_JIT as JIT
-from .layout import block_rows, madd4, residuals, softmax_residuals, store4
+from .layout import (
+    block_rows,
+    gradient_f,
+    logits_f,
+    madd4,
+    residuals,
+    softmax_residuals,
+    store4,
+)
 
 __all__ = ["LOSS_CAP", "MAX_TASKS", "binary_sums", "finish", "model_sums", "multinomial_sums",
            "task_rows"]
@@ -68,29 +76,7 @@ def _logits_block(X, lo, hi, W, b, Z):
     P, d = W.shape
     m = hi - lo
     if X.flags.f_contiguous and not X.flags.c_contiguous:
-        for p in range(P):
-            Zp = Z[p]
-            bp = b[p]
-            for t in range(m):
-                Zp[t] = bp
-        j = 0
-        while j + 4 <= d:
-            c0, c1 = X[lo:hi, j], X[lo:hi, j + 1]
-            c2, c3 = X[lo:hi, j + 2], X[lo:hi, j + 3]
-            for p in range(P):
-                w0, w1, w2, w3 = W[p, j], W[p, j + 1], W[p, j + 2], W[p, j + 3]
-                Zp = Z[p]
-                for t in range(m):
-                    Zp[t] += c0[t] * w0 + c1[t] * w1 + c2[t] * w2 + c3[t] * w3
-            j += 4
-        while j < d:
-            c = X[lo:hi, j]
-            for p in range(P):
-                wj = W[p, j]
-                Zp = Z[p]
-                for t in range(m):
-                    Zp[t] += c[t] * wj
-            j += 1
+        logits_f(X, lo, hi, W, b, Z)
         return
     Xb = X[lo:hi]
     t = 0
@@ -145,35 +131,7 @@ def _gradient_block(X, lo, hi, R, acc, K):
     P, m = R.shape
     d = X.shape[1]
     if X.flags.f_contiguous and not X.flags.c_contiguous:
-        j = 0
-        while j + 4 <= d:
-            c0, c1 = X[lo:hi, j], X[lo:hi, j + 1]
-            c2, c3 = X[lo:hi, j + 2], X[lo:hi, j + 3]
-            for p in range(P):
-                Rp = R[p]
-                g0 = g1 = g2 = g3 = 0.0
-                for t in range(m):  # four columns share each load of the residuals
-                    r = Rp[t]
-                    g0 += r * c0[t]
-                    g1 += r * c1[t]
-                    g2 += r * c2[t]
-                    g3 += r * c3[t]
-                a = acc[p // K]
-                base = (p % K) * d + j
-                a[base] += g0
-                a[base + 1] += g1
-                a[base + 2] += g2
-                a[base + 3] += g3
-            j += 4
-        while j < d:
-            c = X[lo:hi, j]
-            for p in range(P):
-                Rp = R[p]
-                g = 0.0
-                for t in range(m):
-                    g += Rp[t] * c[t]
-                acc[p // K, (p % K) * d + j] += g
-            j += 1
+        gradient_f(X, lo, hi, R, acc, K)
         return
     Xb = X[lo:hi]
     t = 0

@@ -31,6 +31,7 @@ from .layout import (
     LOSS,
     PROBE,
     WEIGHT,
+    add4,
     binary_width,
     block_count,
     block_rows,
@@ -219,25 +220,13 @@ def _accumulate_f(X, y, sw, w, b, lo, hi, acc, need_loss):
     while j + 8 <= d:
         c0, c1, c2, c3 = X[lo:hi, j], X[lo:hi, j + 1], X[lo:hi, j + 2], X[lo:hi, j + 3]
         c4, c5, c6, c7 = X[lo:hi, j + 4], X[lo:hi, j + 5], X[lo:hi, j + 6], X[lo:hi, j + 7]
-        t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = 0.0
+        lo4 = hi4 = (0.0, 0.0, 0.0, 0.0)
         for k in range(m):
             r = z[k]
-            t0 += r * c0[k]
-            t1 += r * c1[k]
-            t2 += r * c2[k]
-            t3 += r * c3[k]
-            t4 += r * c4[k]
-            t5 += r * c5[k]
-            t6 += r * c6[k]
-            t7 += r * c7[k]
-        acc[j] += t0
-        acc[j + 1] += t1
-        acc[j + 2] += t2
-        acc[j + 3] += t3
-        acc[j + 4] += t4
-        acc[j + 5] += t5
-        acc[j + 6] += t6
-        acc[j + 7] += t7
+            lo4 = madd4(lo4, (c0[k], c1[k], c2[k], c3[k]), r)
+            hi4 = madd4(hi4, (c4[k], c5[k], c6[k], c7[k]), r)
+        add4(acc, j, lo4)
+        add4(acc, j + 4, hi4)
         j += 8
     while j < d:
         c0 = X[lo:hi, j]

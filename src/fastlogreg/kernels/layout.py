@@ -53,10 +53,10 @@ from ._math import DENSE_JIT, JIT, exp_nonpos, log1p_unit
 from ._prefetch import hint_l2
 
 __all__ = [
-    "BINARY_TAIL", "HITS", "LOSS", "MULTINOMIAL_TAIL", "PROBE", "WEIGHT",
+    "BINARY_TAIL", "HITS", "LOSS", "MULTINOMIAL_TAIL", "PROBE", "WEIGHT", "add4",
     "binary_width", "block_count", "block_rows", "csr_dot", "csr_scatter", "gather_batch",
-    "gradient_sweep", "madd4", "multinomial_width", "residuals", "softmax_inplace",
-    "softmax_residuals", "store4",
+    "gradient_f", "gradient_sweep", "logits_f", "madd4", "multinomial_width", "residuals",
+    "softmax_inplace", "softmax_residuals", "store4",
 ]
 
 # --- the partial row ----------------------------------------------------------------
@@ -279,6 +279,78 @@ def store4(z, k, acc, b):
     z[k + 1] = acc[1] + b
     z[k + 2] = acc[2] + b
     z[k + 3] = acc[3] + b
+
+
+@njit(inline="always", **DENSE_JIT)
+def add4(z, k, acc):
+    """``z[k + i] += acc[i]`` for the four sums of :func:`madd4`'s chains."""
+    z[k] += acc[0]
+    z[k + 1] += acc[1]
+    z[k + 2] += acc[2]
+    z[k + 3] += acc[3]
+
+
+@njit(**DENSE_JIT)
+def logits_f(X, lo, hi, W, b, Z):
+    """``Z[p, t] = X[lo + t] . W[p] + b[p]`` for F-ordered ``X``: column sweeps
+    over the rows ``lo:hi``, four columns per load and store of each row of
+    ``Z`` (the loops over rows vectorise). The softmax and batched passes'
+    F-order logits; the block stays in cache for :func:`gradient_f`."""
+    P, d = W.shape
+    m = hi - lo
+    for p in range(P):
+        Zp = Z[p]
+        bp = b[p]
+        for t in range(m):
+            Zp[t] = bp
+    j = 0
+    while j + 4 <= d:
+        c0, c1 = X[lo:hi, j], X[lo:hi, j + 1]
+        c2, c3 = X[lo:hi, j + 2], X[lo:hi, j + 3]
+        for p in range(P):
+            w0, w1, w2, w3 = W[p, j], W[p, j + 1], W[p, j + 2], W[p, j + 3]
+            Zp = Z[p]
+            for t in range(m):
+                Zp[t] += c0[t] * w0 + c1[t] * w1 + c2[t] * w2 + c3[t] * w3
+        j += 4
+    while j < d:
+        c = X[lo:hi, j]
+        for p in range(P):
+            wj = W[p, j]
+            Zp = Z[p]
+            for t in range(m):
+                Zp[t] += c[t] * wj
+        j += 1
+
+
+@njit(**DENSE_JIT)
+def gradient_f(X, lo, hi, R, acc, K):
+    """``acc[p // K, (p % K) * d + j] += sum_t R[p, t] X[lo + t, j]`` for
+    F-ordered ``X``: four columns share each load of a row of residuals ``R``
+    (P, m). ``acc`` is (M, E), a row per model of ``K`` classes (``K = 1``:
+    binary); the softmax and batched passes' F-order gradient."""
+    P, m = R.shape
+    d = X.shape[1]
+    j = 0
+    while j + 4 <= d:
+        c0, c1 = X[lo:hi, j], X[lo:hi, j + 1]
+        c2, c3 = X[lo:hi, j + 2], X[lo:hi, j + 3]
+        for p in range(P):
+            Rp = R[p]
+            g = (0.0, 0.0, 0.0, 0.0)
+            for t in range(m):
+                g = madd4(g, (c0[t], c1[t], c2[t], c3[t]), Rp[t])
+            add4(acc[p // K], (p % K) * d + j, g)
+        j += 4
+    while j < d:
+        c = X[lo:hi, j]
+        for p in range(P):
+            Rp = R[p]
+            g1 = 0.0
+            for t in range(m):
+                g1 += Rp[t] * c[t]
+            acc[p // K, (p % K) * d + j] += g1
+        j += 1
 
 
 @njit(inline="always", **DENSE_JIT)

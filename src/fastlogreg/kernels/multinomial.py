@@ -29,7 +29,9 @@ from .layout import (
     block_count,
     block_rows,
     gather_batch,
+    gradient_f,
     gradient_sweep,
+    logits_f,
     multinomial_width,
     softmax_residuals,
 )
@@ -64,35 +66,13 @@ def _accumulate_c(X, y, sw, W, b, lo, hi, acc):
 
 @njit(**JIT)
 def _accumulate_f(X, y, sw, W, b, lo, hi, acc):
-    # Column sweeps over a cache-sized block, as in dense._accumulate_f, on
-    # column slices indexed from 0: ``X[lo + t, j]`` kept Numba's
-    # negative-index test in the loops over t and stopped their
-    # vectorisation. The C sweep's inner loop runs over j with the row index
-    # fixed, so it vectorises as it is.
+    # Column sweeps over a cache-sized block (.layout.logits_f and
+    # .layout.gradient_f, the batched pass's F sweeps with one model).
     K, d = W.shape
-    m = hi - lo
-    base = K * d
-    Z = np.empty((K, m))
-    for k in range(K):
-        Zk = Z[k]
-        for t in range(m):
-            Zk[t] = b[k]
-    for j in range(d):
-        c = X[lo:hi, j]
-        for k in range(K):
-            wkj = W[k, j]
-            Zk = Z[k]
-            for t in range(m):
-                Zk[t] += c[t] * wkj
-    softmax_residuals(Z, y[lo:hi], sw[lo:hi], acc, base, np.inf)
-    for j in range(d):
-        c = X[lo:hi, j]
-        for k in range(K):
-            Zk = Z[k]
-            g = 0.0
-            for t in range(m):
-                g += Zk[t] * c[t]
-            acc[k * d + j] += g
+    Z = np.empty((K, hi - lo))
+    logits_f(X, lo, hi, W, b, Z)
+    softmax_residuals(Z, y[lo:hi], sw[lo:hi], acc, K * d, np.inf)
+    gradient_f(X, lo, hi, Z, acc.reshape((1, acc.shape[0])), K)
 
 
 @njit(**JIT)
