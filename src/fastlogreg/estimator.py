@@ -1,4 +1,10 @@
-"""A scikit-learn-compatible ``LogisticRegression`` on the fused kernels."""
+"""A scikit-learn-compatible ``LogisticRegression`` on the fused kernels.
+
+As scikit-learn's own estimator, it validates once (:mod:`._estimator_input`)
+and then calls one path function, :func:`.training.fit_path`, which
+:func:`fastlogreg.fit` calls too; ``partial_fit`` runs a
+:class:`.streaming.Stream`.
+"""
 
 from __future__ import annotations
 
@@ -263,7 +269,8 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             batch_size=self.batch_size, schedule=self.schedule,
             n_iter_no_change=int(self.n_iter_no_change), random_state=self.random_state,
             n_jobs=self.n_jobs, verbose=int(self.verbose), callback=self.callback,
-            callbacks=partial(CallbackBridge.start, self, X, y, weight), keep=self._keep)
+            callback_bridge=partial(CallbackBridge.start, self, X, y, weight),
+            keep=self._keep)
         self.__dict__.pop("_stream", None)  # a later partial_fit starts a new stream
         return self
 

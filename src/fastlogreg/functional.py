@@ -1,8 +1,8 @@
 """The functional API: ``fit`` binary logistic regression, and the fitted model.
 
-``fit`` validates everything, picks the solver and returns a :class:`FitResult`
-that predicts. It is the one training entry point; the scikit-learn estimator
-builds on the same solvers.
+``fit`` validates everything, then trains through
+:func:`fastlogreg.training.fit_path`, the path the scikit-learn estimator
+trains through too, and returns a :class:`FitResult` that predicts.
 """
 
 from __future__ import annotations

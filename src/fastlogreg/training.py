@@ -340,7 +340,7 @@ def fit_path(X, y_index: np.ndarray, weight: np.ndarray, n_classes: int, *,
              learning_rate: float | str = "auto", batch_size: int = 256,
              schedule: str = "constant", n_iter_no_change: int = 5, random_state=None,
              n_jobs: int | None = None, verbose: int = 0, callback: Callable | None = None,
-             callbacks: Callable | None = None, keep: Callable | None = None,
+             callback_bridge: Callable | None = None, keep: Callable | None = None,
              dtype=None, warn: bool = True) -> Fitted:
     """Train on validated data: the one path of both front ends.
 
@@ -379,8 +379,8 @@ def fit_path(X, y_index: np.ndarray, weight: np.ndarray, n_classes: int, *,
         > 0 shows a progress bar (:class:`~fastlogreg.monitor.Monitor`).
     callback : callable, optional
         ``callback(iteration, loss, coef, intercept)`` at every record.
-    callbacks : callable, optional
-        ``callbacks(split, theta0)`` starts scikit-learn's callback hooks
+    callback_bridge : callable, optional
+        ``callback_bridge(split, theta0)`` starts scikit-learn's callback hooks
         (:class:`~fastlogreg._callbacks.CallbackBridge`) or returns None.
     keep : callable, optional
         ``keep(fitted)`` stores a :class:`Fitted`: at the end, and, on Ctrl-C,
@@ -427,7 +427,7 @@ def fit_path(X, y_index: np.ndarray, weight: np.ndarray, n_classes: int, *,
         coef, intercept = problem.split(theta)
         return coef.reshape(-1, problem.n_features).astype(dtype), intercept.astype(dtype)
 
-    bridge = callbacks(split, theta0) if callbacks is not None else None
+    bridge = callback_bridge(split, theta0) if callback_bridge is not None else None
     per_iteration = bridge is not None and bridge.per_iteration
     monitor = None
     # With nothing to watch (fastlogreg.fit without a callback), no monitor:
