@@ -59,6 +59,7 @@ from .layout import (
     csr_scatter,
     gradient_sweep,
     multinomial_width,
+    residuals,
 )
 from .sparse import block_bounds
 
@@ -90,19 +91,6 @@ __all__ = [
 # (tests/test_kernels_newton.py::test_bitwise_across_threads). A pass's
 # arguments travel as one named tuple whose class names its task function
 # (_TASKS): each pass compiles its own serial and prange loop, only when run.
-
-_BinaryHessp = namedtuple("_BinaryHessp", "X sw w b v c partials")
-_MultinomialHessp = namedtuple("_MultinomialHessp", "X sw W b V c partials")
-_CsrBinaryHessp = namedtuple("_CsrBinaryHessp",
-                             "data indices indptr sw w b v c bounds partials")
-_CsrMultinomialHessp = namedtuple("_CsrMultinomialHessp",
-                                  "data indices indptr sw W b V c bounds partials")
-_BinaryHessian = namedtuple("_BinaryHessian", "X y sw w b accs Hs")
-_MultinomialHessian = namedtuple("_MultinomialHessian", "X y sw W b accs Hs")
-_CsrBinaryHessian = namedtuple("_CsrBinaryHessian",
-                               "data indices indptr y sw w b bounds accs Hs")
-_CsrMultinomialHessian = namedtuple("_CsrMultinomialHessian",
-                                    "data indices indptr y sw W b bounds accs Hs")
 
 
 def _task(args, k):
@@ -144,10 +132,13 @@ def _own(outs, k):
 
 @njit(**JIT)
 def _add_rows(partials, total):
-    """``total += partials[0] + partials[1] + ...`` in row order."""
-    for k in range(partials.shape[0]):
-        for j in range(total.shape[0]):
-            total[j] += partials[k, j]
+    """``total += partials[0] + partials[1] + ...`` in order: the tasks' outputs
+    (``partials``, one more axis in front of ``total``'s shape) summed."""
+    flat = total.reshape(total.size)
+    parts = partials.reshape(partials.shape[0], total.size)
+    for k in range(parts.shape[0]):
+        for j in range(flat.shape[0]):
+            flat[j] += parts[k, j]
 
 
 # --- Hessian-vector products, dense --------------------------------------------------
@@ -229,6 +220,9 @@ def _binary_hessp_block(args, k):
         u[t] = q + c
     acc[d] += _binary_curvature(z, u, sw[lo:hi], m)
     gradient_sweep(X, Xb, z, acc, 0, 0)
+
+
+_BinaryHessp = namedtuple("_BinaryHessp", "X sw w b v c partials")
 
 
 def binary_hessp(X, sw, w, b, v, c, parallel, total):
@@ -343,6 +337,9 @@ def _multinomial_hessp_block(args, k):
             gradient_sweep(X, Xb, Z[k], acc[k * d:(k + 1) * d], 0, 0)
 
 
+_MultinomialHessp = namedtuple("_MultinomialHessp", "X sw W b V c partials")
+
+
 def multinomial_hessp(X, sw, W, b, V, c, parallel, total):
     """Add the softmax Hessian times ``(V, c)`` at ``(W, b)`` into ``total``
     (``K*d + K``: class-major weights, then intercepts); one read of ``X``."""
@@ -370,6 +367,10 @@ def _csr_binary_hessp_block(args, k):
         r = sw[i] * (e * q * q) * u
         acc[d] += r
         csr_scatter(data, indices, start, end, r, acc, 0)
+
+
+_CsrBinaryHessp = namedtuple("_CsrBinaryHessp",
+                             "data indices indptr sw w b v c bounds partials")
 
 
 def csr_binary_hessp(data, indices, indptr, sw, w, b, v, c, parallel, total):
@@ -410,6 +411,10 @@ def _csr_multinomial_hessp_block(args, k):
             r = s * p[k] * (u[k] - pu)
             acc[K * d + k] += r
             csr_scatter(data, indices, start, end, r, acc, k * d)
+
+
+_CsrMultinomialHessp = namedtuple("_CsrMultinomialHessp",
+                                  "data indices indptr sw W b V c bounds partials")
 
 
 def csr_multinomial_hessp(data, indices, indptr, sw, W, b, V, c, parallel, total):
@@ -552,52 +557,40 @@ def _transpose_block(X, lo, hi, T):
 
 
 @njit(**JIT)
-def _binary_hessian_rows(X, y, sw, w, b, lo, hi, T, A, z, h, acc, H):
-    d = X.shape[1]
-    m = hi - lo
-    _transpose_block(X, lo, hi, T)
+def _block_logits(T, w, b, m, z):
+    """``z[t] = b + sum_j T[j, t] w[j]`` for the ``m`` rows of a transposed block."""
     for t in range(m):
         z[t] = b
-    for j in range(d):
+    for j in range(w.shape[0]):
         Tj = T[j]
         wj = w[j]
         for t in range(m):
             z[t] += Tj[t] * wj
-    yb = y[lo:hi]
+
+
+@njit(**JIT)
+def _binary_hessian_rows(X, y, sw, w, b, lo, hi, T, A, z, h, acc, H):
+    d = X.shape[1]
+    m = hi - lo
+    _transpose_block(X, lo, hi, T)
+    _block_logits(T, w, b, m, z)
     s = sw[lo:hi]
-    loss = 0.0
-    hits = 0.0
-    wsum = 0.0
-    probe = 0.0
     flat = 0.0
-    for t in range(m):  # dense._residuals' arithmetic, with the curvature
-        zt = z[t]
-        yt = yb[t]
-        st = s[t]
-        e = exp_nonpos(-abs(zt))
+    for t in range(m):  # the curvature, before residuals overwrites the logits
+        e = exp_nonpos(-abs(z[t]))
         q = 1.0 / (1.0 + e)
-        p = q if zt >= 0.0 else e * q
         curv = e * q * q
-        z[t] = st * (p - yt)
-        h[t] = st * curv
-        hits += st if (p > 0.5) == (yt == 1.0) else 0.0
-        wsum += st
-        probe += 0.0 * zt
-        flat += st if curv <= 0.0 else 0.0
-        lin = (1.0 - yt) * zt if zt > 0.0 else -yt * zt
-        loss += st * (log1p_unit(e) + lin)
-    for j in range(d + 1):  # the gradient, the intercept's as j = d
+        h[t] = s[t] * curv
+        flat += s[t] if curv <= 0.0 else 0.0
+    acc[d + 1 + FLAT] += flat
+    # the residuals, the intercept's gradient and the partial row's tail
+    residuals(z, y[lo:hi], s, m, True, acc, d, np.inf)
+    for j in range(d):
         Tj = T[j]
         g = 0.0
         for t in range(m):
             g += z[t] * Tj[t]
         acc[j] += g
-    tail = d + 1
-    acc[tail + LOSS] += loss
-    acc[tail + HITS] += hits
-    acc[tail + WEIGHT] += wsum
-    acc[tail + PROBE] += probe
-    acc[tail + FLAT] += flat
     for j in range(T.shape[0]):
         Tj = T[j]
         Aj = A[j]
@@ -632,6 +625,9 @@ def _add_upper(Hs, n_dof, H):
             H[k, j] = H[j, k]
 
 
+_BinaryHessian = namedtuple("_BinaryHessian", "X y sw w b accs Hs")
+
+
 def binary_hessian(X, y, sw, w, b, parallel, total, H):
     """One read of dense ``X``: add the gradient sums into ``total``
     (``layout.binary_width(d) + 1``: a binary partial row, then at ``FLAT``
@@ -654,14 +650,7 @@ def _multinomial_hessian_rows(X, y, sw, W, b, lo, hi, T, A, Z, mx, tot, h, acc, 
     m = hi - lo
     _transpose_block(X, lo, hi, T)
     for k in range(K):
-        Zk = Z[k]
-        for t in range(m):
-            Zk[t] = b[k]
-        for j in range(d):
-            Tj = T[j]
-            wkj = W[k, j]
-            for t in range(m):
-                Zk[t] += Tj[t] * wkj
+        _block_logits(T, W[k], b[k], m, Z[k])
     yb = y[lo:hi]
     s = sw[lo:hi]
     # the loss, hits and weight, as multinomial._softmax_block: from the logits
@@ -760,6 +749,9 @@ def _add_class_blocks(Hs, d, H):
                         H[_theta_index(k, i, K, d), _theta_index(q, j, K, d)]
 
 
+_MultinomialHessian = namedtuple("_MultinomialHessian", "X y sw W b accs Hs")
+
+
 def multinomial_hessian(X, y, sw, W, b, parallel, total, H):
     """One read of dense ``X``: add the softmax gradient sums into ``total``
     (``layout.multinomial_width(K, d)``, a multinomial partial row) and the Hessian
@@ -780,6 +772,26 @@ def multinomial_hessian(X, y, sw, W, b, parallel, total, H):
 
 
 @njit(**JIT)
+def _csr_outer(data, indices, indptr, lo, hi, h, H, d):
+    """``H += sum_i h[i - lo] x~_i x~_i^T`` over the CSR rows ``lo:hi`` (``x~ =
+    [x, 1]``, its 1 at ``d``): each row's block, column ``d`` and row ``d``.
+    Called once a group (binary) or a row (softmax): a call per row costs the
+    binary pass, whose rows do little else (bench_newton.py's SparsePasses)."""
+    for i in range(lo, hi):
+        hw = h[i - lo]
+        start = indptr[i]
+        end = indptr[i + 1]
+        H[d, d] += hw
+        for a in range(start, end):
+            ja = indices[a]
+            xa = hw * data[a]
+            H[ja, d] += xa
+            H[d, ja] += xa
+            for c in range(start, end):
+                H[ja, indices[c]] += xa * data[c]
+
+
+@njit(**JIT)
 def _csr_group(bounds, g, accs, Hs):
     """Rows ``lo:hi`` of group ``g`` of a CSR Hessian pass (its blocks, one
     after the other) and the group's zeroed outputs."""
@@ -793,6 +805,7 @@ def _csr_binary_hessian_group(args, g):
     data, indices, indptr, y, sw, w, b, bounds, accs, Hs = args
     lo, hi, acc, H = _csr_group(bounds, g, accs, Hs)
     d = w.shape[0]
+    hw = np.empty(hi - lo)  # the rows' curvature weights, for _csr_outer
     for i in range(lo, hi):
         start = indptr[i]
         end = indptr[i + 1]
@@ -813,13 +826,12 @@ def _csr_binary_hessian_group(args, g):
         acc[tail + WEIGHT] += s
         acc[tail + PROBE] += 0.0 * z
         acc[tail + FLAT] += s if curv <= 0.0 else 0.0
-        H[d, d] += hs
-        for a in range(start, end):
-            ja = indices[a]
-            xa = hs * data[a]
-            H[ja, d] += xa
-            for q2 in range(start, end):
-                H[ja, indices[q2]] += xa * data[q2]
+        hw[i - lo] = hs
+    _csr_outer(data, indices, indptr, lo, hi, hw, H, d)
+
+
+_CsrBinaryHessian = namedtuple("_CsrBinaryHessian",
+                               "data indices indptr y sw w b bounds accs Hs")
 
 
 def csr_binary_hessian(data, indices, indptr, y, sw, w, b, parallel, total, H):
@@ -835,7 +847,7 @@ def csr_binary_hessian(data, indices, indptr, y, sw, w, b, parallel, total, H):
     _run(_CsrBinaryHessian(data, indices, indptr, y, sw, w, float(b), bounds, accs, Hs),
          G, parallel)
     _add_rows(accs, total)
-    _add_upper(Hs, d + 1, H)
+    _add_rows(Hs, H)  # the groups' matrices are whole (_csr_outer fills row d too)
 
 
 def binary_hessian_zeros(d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -858,6 +870,7 @@ def _csr_multinomial_hessian_group(args, g):
     lo, hi, acc, Hk = _csr_group(bounds, g, accs, Hs)
     K, d = W.shape
     p = np.empty(K)
+    hq = np.empty(1)
     tail = K * d + K
     for i in range(lo, hi):
         start = indptr[i]
@@ -885,16 +898,12 @@ def _csr_multinomial_hessian_group(args, g):
             csr_scatter(data, indices, start, end, r, acc, k * d)
         for k in range(K):
             for q in range(k, K):
-                h = s * (p[k] * (1.0 if q == k else 0.0) - p[k] * p[q])
-                H = Hk[k, q]
-                H[d, d] += h
-                for a in range(start, end):
-                    ja = indices[a]
-                    xa = h * data[a]
-                    H[ja, d] += xa
-                    H[d, ja] += xa
-                    for c in range(start, end):
-                        H[ja, indices[c]] += xa * data[c]
+                hq[0] = s * (p[k] * (1.0 if q == k else 0.0) - p[k] * p[q])
+                _csr_outer(data, indices, indptr, i, i + 1, hq, Hk[k, q], d)
+
+
+_CsrMultinomialHessian = namedtuple("_CsrMultinomialHessian",
+                                    "data indices indptr y sw W b bounds accs Hs")
 
 
 def csr_multinomial_hessian(data, indices, indptr, y, sw, W, b, parallel, total, H):
