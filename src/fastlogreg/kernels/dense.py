@@ -32,6 +32,7 @@ from .layout import (
     PROBE,
     WEIGHT,
     add4,
+    add_rows,
     binary_width,
     block_count,
     block_rows,
@@ -305,11 +306,7 @@ def _sum_blocks_for(X, y, sw, w, b, parallel, partials, total, need_loss):
 
     def impl(X, y, sw, w, b, parallel, partials, total, need_loss):
         run(X, y, sw, w, b, partials, need_loss)
-        # explicit loops, not ``total += partials[k]``: an array expression
-        # brings in its shape-mismatch error path, a large part of a cold compile
-        for k in range(partials.shape[0]):
-            for j in range(total.shape[0]):
-                total[j] += partials[k, j]
+        add_rows(partials, total)
     return impl
 
 

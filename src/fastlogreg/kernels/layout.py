@@ -53,7 +53,7 @@ from ._math import DENSE_JIT, JIT, exp_nonpos, log1p_unit
 from ._prefetch import hint_l2
 
 __all__ = [
-    "BINARY_TAIL", "HITS", "LOSS", "MULTINOMIAL_TAIL", "PROBE", "WEIGHT", "add4",
+    "BINARY_TAIL", "HITS", "LOSS", "MULTINOMIAL_TAIL", "PROBE", "WEIGHT", "add4", "add_rows",
     "binary_width", "block_count", "block_rows", "csr_dot", "csr_scatter", "gather_batch",
     "gradient_f", "gradient_sweep", "logits_f", "madd4", "multinomial_width", "residuals",
     "softmax_inplace", "softmax_residuals", "store4",
@@ -111,6 +111,16 @@ def block_rows(n_features, itemsize, column_major=False):
 def block_count(n_rows, rows):
     """Blocks of ``rows`` rows (the last one shorter) in ``n_rows`` rows."""
     return (n_rows + rows - 1) // rows
+
+
+@njit(**DENSE_JIT)
+def add_rows(partials, total):
+    """``total += partials[0]; total += partials[1]; ...``: the blocks' partial
+    rows added in block order, whatever thread summed each (explicit loops: an
+    array expression would compile its shape-mismatch error path too)."""
+    for k in range(partials.shape[0]):
+        for j in range(total.shape[0]):
+            total[j] += partials[k, j]
 
 
 # --- the per-row math, vectorised over a group or block of rows --------------------

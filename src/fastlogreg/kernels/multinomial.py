@@ -18,14 +18,14 @@ test_bitwise_across_threads``).
 """
 
 import numpy as np
-from numba import literally, njit, prange
-from numba.extending import overload
+from numba import njit, prange
 
-from ._math import JIT, literal_flag
+from ._math import JIT
 from .layout import (
     HITS,
     LOSS,
     WEIGHT,
+    add_rows,
     block_count,
     block_rows,
     gather_batch,
@@ -103,96 +103,44 @@ def _pass_parallel(X, y, sw, W, b, partials):
         _block(X, y, sw, W, b, k, partials)
 
 
-@njit(**JIT)
-def _finish(acc, W, alpha, out):
-    K, d = W.shape
-    base = K * d
-    tail = base + K
-    S = acc[tail + WEIGHT]
-    sq = 0.0
-    for k in range(K):
-        for j in range(d):
-            out[k * d + j] = acc[k * d + j] / S + alpha * W[k, j]
-            sq += W[k, j] * W[k, j]
-        out[base + k] = acc[base + k] / S
-    out[tail + LOSS] = acc[tail + LOSS] / S + 0.5 * alpha * sq
-    out[tail + HITS] = acc[tail + HITS] / S
-
-
-def _run_pass(X, y, sw, W, b, parallel, partials):
-    raise NotImplementedError("compiled only, through the overload below")
-
-
-@overload(_run_pass, jit_options=JIT)
-def _run_pass_for(X, y, sw, W, b, parallel, partials):
-    # serial or prange, chosen at compile time as in dense._sum_blocks
-    run = _pass_parallel if literal_flag(parallel) else _pass_serial
-    return lambda X, y, sw, W, b, parallel, partials: run(X, y, sw, W, b, partials)
-
-
-@njit(**JIT)
-def _add_partials(X, y, sw, W, b, parallel, total):
-    literally(parallel)
-    partials = np.empty((block_count(X.shape[0], block_rows(X.shape[1], X.itemsize)),
-                         total.shape[0]))
-    _run_pass(X, y, sw, W, b, parallel, partials)
-    for k in range(partials.shape[0]):  # fixed order: thread-count free
-        for j in range(total.shape[0]):  # a loop: see dense._sum_blocks_for
-            total[j] += partials[k, j]
-
-
-@njit(**JIT)
-def _add_partials_serial(X, y, sw, W, b, total):
-    _add_partials(X, y, sw, W, b, False, total)
-
-
-@njit(**JIT)
-def _add_partials_parallel(X, y, sw, W, b, total):
-    _add_partials(X, y, sw, W, b, True, total)
-
-
 def add_partials(X, y, sw, W, b, parallel, total):
     """Add the unnormalised sums of one pass over ``X`` into ``total``.
 
     ``total`` (:func:`.layout.multinomial_width` long, the multinomial partial
     row of :mod:`.layout`) receives the blocks' sums in row order, so row chunks
     whose lengths are multiples of :func:`.layout.block_rows` give the same
-    bits as one call; :func:`finish` normalises them. One compiled function
-    per value of ``parallel`` (see :func:`.dense.add_partials`).
+    bits as one call; :func:`finish` normalises them. ``parallel`` picks the
+    compiled serial or ``prange`` pass here, in Python, so a program compiles
+    only the pass it runs.
     """
-    run = _add_partials_parallel if parallel else _add_partials_serial
-    run(X, y, sw, W, b, total)
+    partials = np.empty((block_count(X.shape[0], block_rows(X.shape[1], X.itemsize)),
+                         total.shape[0]))
+    (_pass_parallel if parallel else _pass_serial)(X, y, sw, W, b, partials)
+    add_rows(partials, total)
 
 
 @njit(**JIT)
 def finish(total, W, alpha, out):
     """``out`` of a pass from the sums :func:`add_partials` gathered."""
-    _finish(total, W, alpha, out)
-
-
-@njit(**JIT)
-def _loss_grad(X, y, sw, W, b, alpha, parallel, out):
-    literally(parallel)
     K, d = W.shape
-    total = np.zeros(multinomial_width(K, d))
-    _add_partials(X, y, sw, W, b, parallel, total)
-    _finish(total, W, alpha, out)
-
-
-@njit(**JIT)
-def _loss_grad_serial(X, y, sw, W, b, alpha, out):
-    _loss_grad(X, y, sw, W, b, alpha, False, out)
-
-
-@njit(**JIT)
-def _loss_grad_parallel(X, y, sw, W, b, alpha, out):
-    _loss_grad(X, y, sw, W, b, alpha, True, out)
+    base = K * d
+    tail = base + K
+    S = total[tail + WEIGHT]
+    sq = 0.0
+    for k in range(K):
+        for j in range(d):
+            out[k * d + j] = total[k * d + j] / S + alpha * W[k, j]
+            sq += W[k, j] * W[k, j]
+        out[base + k] = total[base + k] / S
+    out[tail + LOSS] = total[tail + LOSS] / S + 0.5 * alpha * sq
+    out[tail + HITS] = total[tail + HITS] / S
 
 
 def loss_grad(X, y, sw, W, b, alpha, parallel, out):
     """One fused read of ``X``: softmax loss, gradient and accuracy into ``out``."""
-    run = _loss_grad_parallel if parallel else _loss_grad_serial
-    run(X, y, sw, W, b, alpha, out)
+    total = np.zeros(multinomial_width(*W.shape))
+    add_partials(X, y, sw, W, b, parallel, total)
+    finish(total, W, alpha, out)
 
 
 @njit(**JIT)
