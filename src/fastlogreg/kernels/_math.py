@@ -95,6 +95,25 @@ _LN2_LO = 1.90821492927058770002e-10
 _EXP_MIN = -745.5
 
 
+# exp(r)'s Taylor coefficients 1/13!, 1/12!, ..., 1/2!, 1, 1 and atanh(s)/s's
+# series in t = s**2, 1/35, 1/33, ..., 1/3: highest power first, for horner.
+_EXP_TAYLOR = (1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+               1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0,
+               1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0)
+_ATANH_SERIES = tuple(1.0 / n for n in range(35, 1, -2))
+
+
+@njit(inline="always", **DENSE_JIT)
+def horner(coeffs, x):
+    """``coeffs[0] x**(n-1) + ... + coeffs[n-1]`` by Horner's rule, one
+    :func:`fma` a step (a constant tuple: LLVM unrolls the loop, and the
+    loops over rows that call it still vectorise)."""
+    p = coeffs[0]
+    for c in coeffs[1:]:
+        p = fma(p, x, c)
+    return p
+
+
 @njit(inline="always", **DENSE_JIT)
 def exp_nonpos(x):
     """``exp(x)`` for ``x <= 0`` (and -inf, nan), vectorisable, within 1 ulp.
@@ -107,19 +126,7 @@ def exp_nonpos(x):
     k = np.floor(xc * _LOG2E + 0.5)
     r = fma(-k, _LN2_HI, xc)
     r = fma(-k, _LN2_LO, r)
-    p = fma(1.0 / 6227020800.0, r, 1.0 / 479001600.0)
-    p = fma(p, r, 1.0 / 39916800.0)
-    p = fma(p, r, 1.0 / 3628800.0)
-    p = fma(p, r, 1.0 / 362880.0)
-    p = fma(p, r, 1.0 / 40320.0)
-    p = fma(p, r, 1.0 / 5040.0)
-    p = fma(p, r, 1.0 / 720.0)
-    p = fma(p, r, 1.0 / 120.0)
-    p = fma(p, r, 1.0 / 24.0)
-    p = fma(p, r, 1.0 / 6.0)
-    p = fma(p, r, 0.5)
-    p = fma(p, r, 1.0)
-    p = fma(p, r, 1.0)
+    p = horner(_EXP_TAYLOR, r)
     ki = np.int64(k)  # in [-1076, 0]
     k1 = ki >> 1
     e = p * _float_from_bits((k1 + 1023) << 52) * _float_from_bits((ki - k1 + 1023) << 52)
@@ -137,22 +144,7 @@ def log1p_unit(e):
     """
     s = e / (2.0 + e)
     t = s * s
-    q = fma(1.0 / 35.0, t, 1.0 / 33.0)
-    q = fma(q, t, 1.0 / 31.0)
-    q = fma(q, t, 1.0 / 29.0)
-    q = fma(q, t, 1.0 / 27.0)
-    q = fma(q, t, 1.0 / 25.0)
-    q = fma(q, t, 1.0 / 23.0)
-    q = fma(q, t, 1.0 / 21.0)
-    q = fma(q, t, 1.0 / 19.0)
-    q = fma(q, t, 1.0 / 17.0)
-    q = fma(q, t, 1.0 / 15.0)
-    q = fma(q, t, 1.0 / 13.0)
-    q = fma(q, t, 1.0 / 11.0)
-    q = fma(q, t, 1.0 / 9.0)
-    q = fma(q, t, 1.0 / 7.0)
-    q = fma(q, t, 1.0 / 5.0)
-    q = fma(q, t, 1.0 / 3.0)
+    q = horner(_ATANH_SERIES, t)
     q = q * t
     return 2.0 * fma(s, q, s)
 
