@@ -29,12 +29,13 @@ scikit-learn's "non-positive pointwise Hessian" weight; or multinomial), and
                  class block (k, l) += sum_i s_i (p_ik d_kl - p_ik p_il) x~_i x~_i^T
 
 Determinism: the Hessian-vector passes use the fixed row blocks of the
-first-order passes (:func:`.dense.block_rows`, :func:`.sparse.block_bounds`)
+first-order passes (:func:`.layout.block_rows`, :func:`.sparse.block_bounds`)
 with one partials row per block, added in block order. The Hessian passes cut
 the blocks into a fixed number of groups (:func:`hessian_groups`, from the
 shape only) whose blocks are summed in order into a group's own matrix; the
-groups' matrices are added in group order. Serial and parallel results are
-bit-for-bit the same for any thread count
+groups' matrices are added in group order. Blocks and groups are the tasks of
+one serial and one ``prange`` loop shared by every pass (``_run``), and both
+give bit-for-bit the same results for any thread count
 (``tests/test_kernels_newton.py::test_bitwise_across_threads``).
 """
 
@@ -241,7 +242,7 @@ def binary_hessp(X, sw, w, b, v, c, parallel, total):
 def _softmax_columns(Z, m, mx, tot):
     """Overwrite logits ``Z`` (K, >= m) with softmax probabilities, column by
     column (one column a row), in loops over rows that vectorise
-    (``exp_nonpos`` of arguments <= 0, as multinomial._softmax_block)."""
+    (``exp_nonpos`` of arguments <= 0, as :func:`.layout.softmax_residuals`)."""
     K = Z.shape[0]
     Z0 = Z[0]
     for t in range(m):
@@ -653,7 +654,7 @@ def _multinomial_hessian_rows(X, y, sw, W, b, lo, hi, T, A, Z, mx, tot, h, acc, 
         _block_logits(T, W[k], b[k], m, Z[k])
     yb = y[lo:hi]
     s = sw[lo:hi]
-    # the loss, hits and weight, as multinomial._softmax_block: from the logits
+    # the loss, hits and weight, as layout.softmax_residuals: from the logits
     loss = 0.0
     hits = 0.0
     wsum = 0.0
