@@ -130,17 +130,21 @@ def _softmax_gradient(z, yi, si):
 
 
 @njit(inline="always", **JIT)
-def _remember(g, memory, i, delta, b, sum_grad_b, fit_intercept, step_b, step, inv_m, saga):
-    """``delta <- g - memory[i]``, ``memory[i] <- g``, and the intercepts' step
-    (``step_b``: ``step`` times the intercept decay)."""
+def _remember(g, memory, i, delta):
+    """``delta <- g - memory[i]``, ``memory[i] <- g``."""
     for k in range(g.shape[0]):
         delta[k] = g[k] - memory[i, k]
         memory[i, k] = g[k]
-        if fit_intercept:
-            sum_grad_b[k] += delta[k]
-            b[k] -= step_b * sum_grad_b[k] * inv_m
-            if saga:
-                b[k] -= step * (1.0 - inv_m) * delta[k]
+
+
+@njit(inline="always", **JIT)
+def _intercept_step(b, sum_grad_b, delta, step_b, step, inv_m, saga):
+    """The intercepts' step (``step_b``: ``step`` times the intercept decay)."""
+    for k in range(b.shape[0]):
+        sum_grad_b[k] += delta[k]
+        b[k] -= step_b * sum_grad_b[k] * inv_m
+        if saga:
+            b[k] -= step * (1.0 - inv_m) * delta[k]
 
 
 @njit(**JIT)
@@ -193,8 +197,9 @@ def dense_epochs(X, y, sw, W, b, memory, sum_grad, sum_grad_b, seen, counters, r
                 seen[i] = 1
                 num_seen += 1
             inv_m = 1.0 / num_seen
-            _remember(z, memory, i, delta, b, sum_grad_b, fit_intercept, step, step, inv_m,
-                      saga)
+            _remember(z, memory, i, delta)
+            if fit_intercept:
+                _intercept_step(b, sum_grad_b, delta, step, step, inv_m, saga)
             # the next row's logits come from the new weights, in the same sweep
             # (at the epoch's last row it reads a row it then discards)
             nxt = rows[t + 1] if t + 1 < n else i
@@ -381,8 +386,7 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
             wscale *= c
             inv_m = 1.0 / num_seen
             step_w = step / wscale  # a step in the unscaled weights' units
-            _remember(z, memory, i, delta, b, sum_grad_b, fit_intercept, step_b, step, inv_m,
-                      saga)
+            _remember(z, memory, i, delta)
             corr = step_w * (1.0 - inv_m)
             for p in range(lo, hi):
                 j = indices[p]
@@ -392,6 +396,8 @@ def csr_epochs(data, indices, indptr, y, sw, W, b, memory, sum_grad, sum_grad_b,
                     if saga:
                         W[k, j] -= dv * corr
                     sum_grad[k, j] += dv
+            if fit_intercept:
+                _intercept_step(b, sum_grad_b, delta, step_b, step, inv_m, saga)
             before = cum[t - 1] if t > 0 else 0.0
             before_p = cum_prox[t - 1] if t > 0 else 0.0
             cum[t] = before + step_w * inv_m
