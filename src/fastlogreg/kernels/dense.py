@@ -39,6 +39,7 @@ from .layout import (
     gather_batch,
     gradient_sweep,
     madd4,
+    minibatch_epoch,
     residuals,
     store4,
 )
@@ -500,49 +501,6 @@ def _gd_epochs_parallel(X, y, sw, w, b, learning_rate, alpha, fit_intercept,
                         first_epoch, n_epochs, record_every, grad, history):
     return _gd_epochs(X, y, sw, w, b, learning_rate, alpha, fit_intercept, True,
                       first_epoch, n_epochs, record_every, grad, history)
-
-
-@njit(**JIT)
-def minibatch_epoch(X, y, sw, w, b, order, batch_size, learning_rate, alpha,
-                    fit_intercept, out):
-    """One epoch of mini-batch gradient descent, fused: each batch is read once
-    and the update follows it before the next batch is read.
-
-    Batch ``k`` holds rows ``order[k*batch_size:(k+1)*batch_size]``; its rows
-    are gathered into a small C-ordered buffer (so F-ordered and permuted
-    access cost one gather, not strided sweeps). Its gradient is divided by the
-    expected batch weight ``S nb / n``, an unbiased estimate of the full
-    gradient (see :func:`fastlogreg.reference.minibatch_epoch`, whose
-    ``loss`` and ``accuracy`` go to ``out[0]`` and ``out[1]``).
-    """
-    n, d = X.shape
-    Xb = np.empty((batch_size, d), dtype=X.dtype)
-    yb = np.empty(batch_size)
-    sb = np.empty(batch_size)
-    acc = np.empty(binary_width(d))
-    S = 0.0
-    for i in range(sw.shape[0]):
-        S += sw[i]
-    total_loss = 0.0
-    total_hits = 0.0
-    m = order.shape[0]
-    for start in range(0, m, batch_size):
-        nb = min(m, start + batch_size) - start
-        gather_batch(X, y, sw, order, start, nb, Xb, yb, sb)
-        acc[:] = 0.0
-        _accumulate_c(Xb, yb, sb, w, b[0], 0, nb, acc, True)
-        scale = S * nb / n
-        sq = 0.0
-        for j in range(d):
-            sq += w[j] * w[j]
-        total_loss += acc[d + 1 + LOSS] / S + nb / m * 0.5 * alpha * sq
-        total_hits += acc[d + 1 + HITS] / S
-        for j in range(d):
-            w[j] -= learning_rate * (acc[j] / scale + alpha * w[j])
-        if fit_intercept:
-            b[0] -= learning_rate * acc[d] / scale
-    out[0] = total_loss
-    out[1] = total_hits
 
 
 @njit(parallel=True, **JIT)

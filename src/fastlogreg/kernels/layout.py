@@ -48,6 +48,7 @@ from math import exp, log
 
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
 from ._math import DENSE_JIT, JIT, exp_nonpos, log1p_unit
 from ._prefetch import hint_l2
@@ -55,8 +56,8 @@ from ._prefetch import hint_l2
 __all__ = [
     "BINARY_TAIL", "HITS", "LOSS", "MULTINOMIAL_TAIL", "PROBE", "WEIGHT", "add4", "add_rows",
     "binary_width", "block_count", "block_rows", "csr_dot", "csr_scatter", "gather_batch",
-    "gradient_f", "gradient_sweep", "logits_f", "madd4", "multinomial_width", "residuals",
-    "softmax_inplace", "softmax_residuals", "store4",
+    "gradient_f", "gradient_sweep", "logits_f", "madd4", "minibatch_epoch",
+    "multinomial_width", "residuals", "softmax_inplace", "softmax_residuals", "store4",
 ]
 
 # --- the partial row ----------------------------------------------------------------
@@ -403,6 +404,90 @@ def gather_batch(X, y, sw, order, start, nb, Xb, yb, sb):
             Xb[k, j] = X[i, j]
         yb[k] = y[i]
         sb[k] = sw[i]
+
+
+# --- mini-batch epochs -------------------------------------------------------------
+
+def _as_rows(W):
+    """``W`` as (K, d) rows: a binary ``w`` (d,) is one row (a view)."""
+    raise NotImplementedError("compiled only, through the overload below")
+
+
+@overload(_as_rows, jit_options=DENSE_JIT)
+def _as_rows_for(W):
+    if W.ndim == 1:
+        return lambda W: W[None, :]
+    return lambda W: W
+
+
+def _batch_sums(Xb, yb, sb, W, b, nb, acc):
+    """Add the fused pass sums of a gathered batch's ``nb`` rows into ``acc``."""
+    raise NotImplementedError("compiled only, through the overload below")
+
+
+@overload(_batch_sums, jit_options=DENSE_JIT)
+def _batch_sums_for(Xb, yb, sb, W, b, nb, acc):
+    # The binary (w of one dimension) or the softmax C sweep, picked when the
+    # epoch compiles; imported here because both modules import this one.
+    if W.ndim == 1:
+        from .dense import _accumulate_c as binary
+
+        return lambda Xb, yb, sb, W, b, nb, acc: binary(Xb, yb, sb, W, b[0], 0, nb, acc,
+                                                        True)
+    from .multinomial import _accumulate_c as softmax
+
+    return lambda Xb, yb, sb, W, b, nb, acc: softmax(Xb, yb, sb, W, b, 0, nb, acc)
+
+
+@njit(**DENSE_JIT)
+def minibatch_epoch(X, y, sw, W, b, order, batch_size, learning_rate, alpha,
+                    fit_intercept, out):
+    """One epoch of mini-batch gradient descent, fused: each batch is read once
+    and the update follows it before the next batch is read. ``W`` is a binary
+    model's ``w`` (d,) with ``b`` (1,), or a softmax model's (K, d) with ``b``
+    (K,); both are updated in place (:func:`.dense.minibatch_epoch` and
+    :func:`.multinomial.minibatch_epoch` are this function).
+
+    Batch ``k`` holds rows ``order[k*batch_size:(k+1)*batch_size]``; its rows
+    are gathered into a small C-ordered buffer (:func:`gather_batch`: F-ordered
+    and permuted access cost one gather, not strided sweeps). Its gradient is
+    divided by the expected batch weight ``S nb / n``, an unbiased estimate of
+    the full gradient (see :func:`fastlogreg.reference.minibatch_epoch`, whose
+    ``loss`` and ``accuracy`` go to ``out[0]`` and ``out[1]``).
+    """
+    n, d = X.shape
+    rows = _as_rows(W)
+    K = rows.shape[0]
+    base = K * d
+    Xb = np.empty((batch_size, d), dtype=X.dtype)
+    yb = np.empty(batch_size)
+    sb = np.empty(batch_size)
+    acc = np.empty(binary_width(d) if W.ndim == 1 else multinomial_width(K, d))
+    S = 0.0
+    for i in range(sw.shape[0]):
+        S += sw[i]
+    total_loss = 0.0
+    total_hits = 0.0
+    m = order.shape[0]
+    for start in range(0, m, batch_size):
+        nb = min(m, start + batch_size) - start
+        gather_batch(X, y, sw, order, start, nb, Xb, yb, sb)
+        acc[:] = 0.0
+        _batch_sums(Xb, yb, sb, W, b, nb, acc)
+        scale = S * nb / n
+        sq = 0.0
+        for k in range(K):
+            for j in range(d):
+                sq += rows[k, j] * rows[k, j]
+        total_loss += acc[base + K + LOSS] / S + nb / m * 0.5 * alpha * sq
+        total_hits += acc[base + K + HITS] / S
+        for k in range(K):
+            for j in range(d):
+                rows[k, j] -= learning_rate * (acc[k * d + j] / scale + alpha * rows[k, j])
+            if fit_intercept:
+                b[k] -= learning_rate * acc[base + k] / scale
+    out[0] = total_loss
+    out[1] = total_hits
 
 
 # --- one CSR row -------------------------------------------------------------------

@@ -28,10 +28,10 @@ from .layout import (
     add_rows,
     block_count,
     block_rows,
-    gather_batch,
     gradient_f,
     gradient_sweep,
     logits_f,
+    minibatch_epoch,
     multinomial_width,
     softmax_residuals,
 )
@@ -141,50 +141,6 @@ def loss_grad(X, y, sw, W, b, alpha, parallel, out):
     total = np.zeros(multinomial_width(*W.shape))
     add_partials(X, y, sw, W, b, parallel, total)
     finish(total, W, alpha, out)
-
-
-@njit(**JIT)
-def minibatch_epoch(X, y, sw, W, b, order, batch_size, learning_rate, alpha,
-                    fit_intercept, out):
-    """One fused mini-batch epoch over rows ``order`` (see ``dense.minibatch_epoch``).
-
-    Each batch's gradient is divided by the expected batch weight ``S nb / n``
-    (unbiased, as :func:`fastlogreg.reference.minibatch_epoch`); ``W`` and ``b``
-    are updated in place after each batch; ``out[0]`` and ``out[1]`` receive
-    the loss and accuracy along the way.
-    """
-    n = X.shape[0]
-    K, d = W.shape
-    base = K * d
-    Xb = np.empty((batch_size, d), dtype=X.dtype)
-    yb = np.empty(batch_size)
-    sb = np.empty(batch_size)
-    acc = np.empty(multinomial_width(K, d))
-    S = 0.0
-    for i in range(sw.shape[0]):
-        S += sw[i]
-    total_loss = 0.0
-    total_hits = 0.0
-    m = order.shape[0]
-    for start in range(0, m, batch_size):
-        nb = min(m, start + batch_size) - start
-        gather_batch(X, y, sw, order, start, nb, Xb, yb, sb)
-        acc[:] = 0.0
-        _accumulate_c(Xb, yb, sb, W, b, 0, nb, acc)
-        scale = S * nb / n
-        sq = 0.0
-        for k in range(K):
-            for j in range(d):
-                sq += W[k, j] * W[k, j]
-        total_loss += acc[base + K + LOSS] / S + nb / m * 0.5 * alpha * sq
-        total_hits += acc[base + K + HITS] / S
-        for k in range(K):
-            for j in range(d):
-                W[k, j] -= learning_rate * (acc[k * d + j] / scale + alpha * W[k, j])
-            if fit_intercept:
-                b[k] -= learning_rate * acc[base + k] / scale
-    out[0] = total_loss
-    out[1] = total_hits
 
 
 @njit(parallel=True, **JIT)
