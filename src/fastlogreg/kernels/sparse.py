@@ -206,10 +206,9 @@ def _binary_serial(data, indices, indptr, y, sw, w, b, bounds, total, need_loss)
 
 @njit(parallel=True, **JIT)
 def _binary_parallel(data, indices, indptr, y, sw, w, b, bounds, partials, need_loss):
-    # One prange over all blocks. Blocks in waves, each wave reduced before
-    # the next (partials that stay in cache), were no faster on a quiet
-    # machine and much slower on a busy one: every wave waits for its
-    # slowest, perhaps descheduled, thread.
+    # One prange over all blocks, not waves of blocks each reduced before the
+    # next: every wave would wait for its slowest, perhaps descheduled, thread
+    # (python scripts/diagnostics/sparse_bandwidth.py times the pass).
     for k in prange(bounds.shape[0] - 1):
         acc = partials[k]
         acc[:] = 0.0
