@@ -1,5 +1,13 @@
 """What the kernels share: a pass's partial row, its blocks, and the per-row math.
 
+Besides those, the sweeps that more than one module runs live here: the
+residual loops with their per-row loss cap (:func:`residuals`,
+:func:`softmax_residuals`: ``np.inf`` for training, a cap for the batched
+scoring pass), the four-chain dot-product steps (:func:`madd4`), the F-order
+logits and gradient of P rows of weights (:func:`logits_f`,
+:func:`gradient_f`), and the dense mini-batch epoch of both models
+(:func:`minibatch_epoch`).
+
 The partial row
 ---------------
 Every fused pass sums, block by block, into rows of one layout. The first
