@@ -54,11 +54,14 @@ from .layout import (
     LOSS,
     PROBE,
     WEIGHT,
+    add_rows,
     binary_width,
     block_rows,
     csr_dot,
     csr_scatter,
+    gradient_f,
     gradient_sweep,
+    logits_f,
     multinomial_width,
     residuals,
 )
@@ -131,17 +134,6 @@ def _own(outs, k):
     return out
 
 
-@njit(**JIT)
-def _add_rows(partials, total):
-    """``total += partials[0] + partials[1] + ...`` in order: the tasks' outputs
-    (``partials``, one more axis in front of ``total``'s shape) summed."""
-    flat = total.reshape(total.size)
-    parts = partials.reshape(partials.shape[0], total.size)
-    for k in range(parts.shape[0]):
-        for j in range(flat.shape[0]):
-            flat[j] += parts[k, j]
-
-
 # --- Hessian-vector products, dense --------------------------------------------------
 
 
@@ -182,33 +174,21 @@ def _binary_curvature(z, u, s, m):
 
 @njit(**JIT)
 def _binary_hessp_block(args, k):
-    X, sw, w, b, v, c, partials = args
+    X, sw, wv, bc, partials = args
     lo, hi, acc = _block(X, k, partials)
     d = X.shape[1]
     m = hi - lo
-    z = np.empty(m)
-    u = np.empty(m)
-    if _is_f(X):
-        # column sweeps over a cached block (dense._accumulate_f's pattern)
-        for t in range(m):
-            z[t] = b
-            u[t] = c
-        for j in range(d):
-            col = X[lo:hi, j]
-            wj = w[j]
-            vj = v[j]
-            for t in range(m):
-                z[t] += col[t] * wj
-                u[t] += col[t] * vj
+    zu = np.empty((2, m))  # the logits z and the directions' x.v + c
+    z = zu[0]
+    u = zu[1]
+    if _is_f(X):  # column sweeps over a cached block, as the softmax passes
+        logits_f(X, lo, hi, wv, bc, zu)
         acc[d] += _binary_curvature(z, u, sw[lo:hi], m)
-        for j in range(d):
-            col = X[lo:hi, j]
-            g = 0.0
-            for t in range(m):
-                g += z[t] * col[t]
-            acc[j] += g
+        gradient_f(X, lo, hi, zu[:1], acc.reshape((1, acc.shape[0])), 1)
         return
     Xb = X[lo:hi]
+    w = wv[0]
+    v = wv[1]
     for t in range(m):  # both dot products from one read of the row
         row = Xb[t]
         p = 0.0
@@ -217,13 +197,13 @@ def _binary_hessp_block(args, k):
             x = row[j]
             p += x * w[j]
             q += x * v[j]
-        z[t] = p + b
-        u[t] = q + c
+        z[t] = p + bc[0]
+        u[t] = q + bc[1]
     acc[d] += _binary_curvature(z, u, sw[lo:hi], m)
     gradient_sweep(X, Xb, z, acc, 0, 0)
 
 
-_BinaryHessp = namedtuple("_BinaryHessp", "X sw w b v c partials")
+_BinaryHessp = namedtuple("_BinaryHessp", "X sw wv bc partials")
 
 
 def binary_hessp(X, sw, w, b, v, c, parallel, total):
@@ -233,9 +213,10 @@ def binary_hessp(X, sw, w, b, v, c, parallel, total):
     loop. ``parallel`` picks the ``prange`` pass (same bits).
     """
     partials = np.empty((_blocks(X), X.shape[1] + 1))
-    _run(_BinaryHessp(X, sw, w, float(b), v, float(c), partials), partials.shape[0],
-         parallel)
-    _add_rows(partials, total)
+    wv = np.stack((w, v)).astype(np.float64, copy=False)  # (2, d): the F sweep's models
+    _run(_BinaryHessp(X, sw, wv, np.array([float(b), float(c)]), partials),
+         partials.shape[0], parallel)
+    add_rows(partials, total)
 
 
 @njit(inline="always", **JIT)
@@ -275,21 +256,9 @@ def _multinomial_hessp_block(args, k):
     m = hi - lo
     Z = np.empty((K, m))
     U = np.empty((K, m))
-    if _is_f(X):
-        for k in range(K):
-            for t in range(m):
-                Z[k, t] = b[k]
-                U[k, t] = c[k]
-        for j in range(d):
-            col = X[lo:hi, j]
-            for k in range(K):
-                wkj = W[k, j]
-                vkj = V[k, j]
-                Zk = Z[k]
-                Uk = U[k]
-                for t in range(m):
-                    Zk[t] += col[t] * wkj
-                    Uk[t] += col[t] * vkj
+    if _is_f(X):  # the block stays in cache for the second sweep and the gradient
+        logits_f(X, lo, hi, W, b, Z)
+        logits_f(X, lo, hi, V, c, U)
     else:
         Xb = X[lo:hi]
         for t in range(m):
@@ -324,14 +293,7 @@ def _multinomial_hessp_block(args, k):
             g += r
         acc[K * d + k] += g
     if _is_f(X):
-        for j in range(d):
-            col = X[lo:hi, j]
-            for k in range(K):
-                Zk = Z[k]
-                g = 0.0
-                for t in range(m):
-                    g += Zk[t] * col[t]
-                acc[k * d + j] += g
+        gradient_f(X, lo, hi, Z, acc.reshape((1, acc.shape[0])), K)
     else:
         Xb = X[lo:hi]
         for k in range(K):
@@ -347,7 +309,7 @@ def multinomial_hessp(X, sw, W, b, V, c, parallel, total):
     K, d = W.shape
     partials = np.empty((_blocks(X), K * d + K))
     _run(_MultinomialHessp(X, sw, W, b, V, c, partials), partials.shape[0], parallel)
-    _add_rows(partials, total)
+    add_rows(partials, total)
 
 
 # --- Hessian-vector products, CSR ----------------------------------------------------
@@ -381,7 +343,7 @@ def csr_binary_hessp(data, indices, indptr, sw, w, b, v, c, parallel, total):
     args = _CsrBinaryHessp(data, indices, indptr, sw, w, float(b), v, float(c), bounds,
                            partials)
     _run(args, partials.shape[0], parallel)
-    _add_rows(partials, total)
+    add_rows(partials, total)
 
 
 @njit(**JIT)
@@ -424,7 +386,7 @@ def csr_multinomial_hessp(data, indices, indptr, sw, W, b, V, c, parallel, total
     partials = np.empty((bounds.shape[0] - 1, total.shape[0]))
     _run(_CsrMultinomialHessp(data, indices, indptr, sw, W, b, V, c, bounds, partials),
          partials.shape[0], parallel)
-    _add_rows(partials, total)
+    add_rows(partials, total)
 
 
 # --- gradient and Hessian, dense --------------------------------------------------------
@@ -641,7 +603,7 @@ def binary_hessian(X, y, sw, w, b, parallel, total, H):
     accs = np.empty((G, binary_width(d) + 1))
     Hs = np.empty((G, dp, dp))
     _run(_BinaryHessian(X, y, sw, w, float(b), accs, Hs), G, parallel)
-    _add_rows(accs, total)
+    add_rows(accs, total)
     _add_upper(Hs, d + 1, H)
 
 
@@ -765,7 +727,7 @@ def multinomial_hessian(X, y, sw, W, b, parallel, total, H):
     accs = np.empty((G, multinomial_width(K, d)))
     Hs = np.empty((G, K, K, dp, dp))
     _run(_MultinomialHessian(X, y, sw, W, b, accs, Hs), G, parallel)
-    _add_rows(accs, total)
+    add_rows(accs, total)
     _add_class_blocks(Hs, d, H)
 
 
@@ -835,6 +797,13 @@ _CsrBinaryHessian = namedtuple("_CsrBinaryHessian",
                                "data indices indptr y sw w b bounds accs Hs")
 
 
+@njit(**JIT)
+def _add_matrices(Hs, H):
+    """``H += Hs[0] + Hs[1] + ...`` in group order: the CSR binary groups'
+    matrices, whole (:func:`_csr_outer` fills row ``d`` too)."""
+    add_rows(Hs.reshape((Hs.shape[0], H.size)), H.reshape(H.size))
+
+
 def csr_binary_hessian(data, indices, indptr, y, sw, w, b, parallel, total, H):
     """:func:`binary_hessian` over CSR ``X`` given as its three arrays
     (O(nnz per row^2) a row, into dense (d+1, d+1) group matrices)."""
@@ -847,8 +816,8 @@ def csr_binary_hessian(data, indices, indptr, y, sw, w, b, parallel, total, H):
     Hs = np.empty((G, d + 1, d + 1))
     _run(_CsrBinaryHessian(data, indices, indptr, y, sw, w, float(b), bounds, accs, Hs),
          G, parallel)
-    _add_rows(accs, total)
-    _add_rows(Hs, H)  # the groups' matrices are whole (_csr_outer fills row d too)
+    add_rows(accs, total)
+    _add_matrices(Hs, H)
 
 
 def binary_hessian_zeros(d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -918,7 +887,7 @@ def csr_multinomial_hessian(data, indices, indptr, y, sw, W, b, parallel, total,
     Hs = np.empty((G, K, K, d + 1, d + 1))
     _run(_CsrMultinomialHessian(data, indices, indptr, y, sw, W, b, bounds, accs, Hs),
          G, parallel)
-    _add_rows(accs, total)
+    add_rows(accs, total)
     _add_class_blocks(Hs, d, H)
 
 
