@@ -178,17 +178,19 @@ def _binary_hessp_block(args, k):
     lo, hi, acc = _block(X, k, partials)
     d = X.shape[1]
     m = hi - lo
-    zu = np.empty((2, m))  # the logits z and the directions' x.v + c
-    z = zu[0]
-    u = zu[1]
     if _is_f(X):  # column sweeps over a cached block, as the softmax passes
+        zu = np.empty((2, m))  # the logits z and the directions' x.v + c
         logits_f(X, lo, hi, wv, bc, zu)
-        acc[d] += _binary_curvature(z, u, sw[lo:hi], m)
+        acc[d] += _binary_curvature(zu[0], zu[1], sw[lo:hi], m)
         gradient_f(X, lo, hi, zu[:1], acc.reshape((1, acc.shape[0])), 1)
         return
+    z = np.empty(m)
+    u = np.empty(m)
     Xb = X[lo:hi]
     w = wv[0]
     v = wv[1]
+    b = bc[0]
+    c = bc[1]
     for t in range(m):  # both dot products from one read of the row
         row = Xb[t]
         p = 0.0
@@ -197,8 +199,8 @@ def _binary_hessp_block(args, k):
             x = row[j]
             p += x * w[j]
             q += x * v[j]
-        z[t] = p + bc[0]
-        u[t] = q + bc[1]
+        z[t] = p + b
+        u[t] = q + c
     acc[d] += _binary_curvature(z, u, sw[lo:hi], m)
     gradient_sweep(X, Xb, z, acc, 0, 0)
 
