@@ -118,6 +118,9 @@ def _hint_row_state(y, sw, memory, seen, r, K):
 
 # The per-row steps that dense and CSR rows share. A step's logits buffer ``z``
 # then holds its gradient ``g``: one scratch array the fewer in the row loop.
+# Inlined helpers that take arrays may leave (atomic) reference-count updates
+# in the row loop; these leave none that the epochs' timings show
+# (asv_bench/benchmarks/bench_sag.py), unlike a catch-up helper (see csr_epochs).
 
 
 @njit(inline="always", **JIT)
