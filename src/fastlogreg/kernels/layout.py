@@ -465,7 +465,7 @@ def minibatch_epoch(X, y, sw, W, b, order, batch_size, learning_rate, alpha,
     """
     n, d = X.shape
     rows = _as_rows(W)
-    K = rows.shape[0]
+    K = 1 if W.ndim == 1 else W.shape[0]  # a constant for the binary model
     base = K * d
     Xb = np.empty((batch_size, d), dtype=X.dtype)
     yb = np.empty(batch_size)
