@@ -74,7 +74,8 @@ def batched_lbfgs(data: Source, fold_weights: np.ndarray, fold_of: np.ndarray,
         before it has finished, from its solution (scikit-learn's path over
         Cs); ``theta0`` is used for the first model of each chain. The chains
         advance side by side, one running model each; by default every model
-        runs from the first round, from its ``theta0``.
+        runs from the first round, from its ``theta0``. Within a fold, a model's
+        first evaluation is its predecessor's last one with its own L2 term.
     """
     d = data.n_features
     M, n_params = theta0.shape
@@ -87,11 +88,24 @@ def batched_lbfgs(data: Source, fold_weights: np.ndarray, fold_of: np.ndarray,
     states: list[LBFGSState | None] = [None] * M
     position = [0] * len(chains)  # the running model's place in each chain
 
-    def start(m, theta):
-        states[m] = LBFGSState(theta, tol=tol, max_iter=max_iter)
+    def start(m, prev=None):
+        if prev is None:
+            states[m] = LBFGSState(theta0[m], tol=tol, max_iter=max_iter)
+            return
+        done = states[prev]
+        states[m] = LBFGSState(done.x, tol=tol, max_iter=max_iter)
+        if fold_of[m] == fold_of[prev] and np.isfinite(done.f):
+            # The same rows at the same point: only the L2 term differs, so the
+            # predecessor's last pass is this model's first evaluation, and a
+            # model already converged there costs no read of X.
+            w = done.x[:n_weights]
+            shift = alpha[m] - alpha[prev]
+            g = done.g.copy()
+            g[:n_weights] += shift * w
+            states[m].tell(done.f + 0.5 * shift * float(w @ w), g)
 
     for chain in chains:
-        start(chain[0], theta0[chain[0]])
+        start(chain[0])
     passes = 0
     while True:
         # a chain whose model has finished hands its solution to the next one
@@ -100,7 +114,7 @@ def batched_lbfgs(data: Source, fold_weights: np.ndarray, fold_of: np.ndarray,
             while position[c] < len(chain) and states[chain[position[c]]].done:
                 position[c] += 1
                 if position[c] < len(chain):
-                    start(chain[position[c]], states[chain[position[c] - 1]].x)
+                    start(chain[position[c]], prev=chain[position[c] - 1])
             if position[c] < len(chain):
                 running.append(chain[position[c]])
         if not running:
