@@ -37,10 +37,9 @@ oracle's problem.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..kernels._math import JIT
-from ..sources.memory import use_threads
 
 __all__ = ["LBFGSState"]
 
@@ -129,11 +128,12 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
 # caches, so the step costs what it reads. Each sweep below is one compiled
 # read of its vectors that fuses what NumPy would run one after another (an
 # update, then the next dot product with the updated entries) and allocates
-# nothing of size n. Dot products are summed per chunk of ``_CHUNK`` entries
-# and the chunks added in order, so the serial and the ``prange`` sweep give
-# the same bits for any thread count (``tests/test_lbfgs_core.py``). They
-# touch coefficient-sized vectors only, never rows; ``scripts/wide_sparse.py``
-# prints the optimiser's share of a fit.
+# nothing of size n. The sweeps run on one thread: they are bound by memory,
+# and a second thread did not make them faster on a 2-core machine
+# (``scripts/wide_sparse.py`` prints the optimiser's share of a fit). Dot
+# products are summed per chunk of ``_CHUNK`` entries, chunks in order. They
+# touch coefficient-sized vectors only, never rows;
+# ``tests/test_lbfgs_core.py`` follows SciPy's iterates through them.
 
 _CHUNK = 8192
 _UPDATE, _FILL, _SLOPE, _PAIR = 0, 1, 2, 3
@@ -207,7 +207,7 @@ def _combine(op, parts):
 
 
 @njit(**JIT)
-def _sweep_serial(op, A, B, C, D, E, c, scale):
+def _sweep_chunks(op, A, B, C, D, E, c, scale):
     n = A.shape[0]
     parts = np.empty(((n + _CHUNK - 1) // _CHUNK, 2))
     for k in range(parts.shape[0]):
@@ -215,20 +215,11 @@ def _sweep_serial(op, A, B, C, D, E, c, scale):
     return _combine(op, parts)
 
 
-@njit(parallel=True, **JIT)
-def _sweep_parallel(op, A, B, C, D, E, c, scale):
-    n = A.shape[0]
-    parts = np.empty(((n + _CHUNK - 1) // _CHUNK, 2))
-    for k in prange(parts.shape[0]):
-        _chunk(op, k * _CHUNK, min(n, (k + 1) * _CHUNK), A, B, C, D, E, c, scale, parts[k])
-    return _combine(op, parts)
-
-
 def _sweep(op, A, B=None, C=None, D=None, E=None, c=0.0, scale=1.0):
-    """Run one sweep (see :func:`_chunk`) on Numba's threads for long vectors;
-    arguments a sweep does not read are passed as ``A``."""
-    run = _sweep_parallel if use_threads(A.shape[0]) else _sweep_serial
-    return run(op, A, *(A if v is None else v for v in (B, C, D, E)), float(c), float(scale))
+    """Run one sweep (see :func:`_chunk`); arguments a sweep does not read are
+    passed as ``A``."""
+    return _sweep_chunks(op, A, *(A if v is None else v for v in (B, C, D, E)), float(c),
+                         float(scale))
 
 
 def _two_loop(S, Y, rho, yy, order, g, q, a):
