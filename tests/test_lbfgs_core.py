@@ -181,3 +181,17 @@ def test_wide_iterates_follow_scipy():
     for a, b in zip(ours[:5], theirs[:5], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(state.x, res.x, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("where", [0, 1, _lbfgs_core._CHUNK + 7])
+def test_the_gradients_max_norm_keeps_a_nan(where):
+    """The slope sweep's max |g| (the ``tol`` test of every accepted step) is
+    nan when any entry is, in any chunk: a nan gradient never passes ``tol``
+    (Numba's ``max`` would skip it)."""
+    n = _lbfgs_core._CHUNK * 2 + 3
+    g = np.full(n, 1e-9)
+    g[where] = np.nan
+    slope, gmax = _lbfgs_core._sweep(_lbfgs_core._SLOPE, g, np.ones(n))
+    assert np.isnan(gmax) and np.isnan(slope)
+    g[where] = -2.0
+    assert _lbfgs_core._sweep(_lbfgs_core._SLOPE, g, np.ones(n))[1] == 2.0

@@ -140,6 +140,12 @@ _UPDATE, _FILL, _SLOPE, _PAIR = 0, 1, 2, 3
 
 
 @njit(inline="always", **JIT)
+def _nanmax(a, b):
+    """``max(a, b)``, but nan if either is: a nan gradient must never pass ``tol``."""
+    return a if (a >= b or a != a) else b
+
+
+@njit(inline="always", **JIT)
 def _axpby(dst, src, c, u, scale, d):
     """``dst = (src + c u) scale`` (``src scale`` when ``c == 0``); returns
     ``(d'dst, dst'dst)``. Inlined, so that LLVM sees ``dst is src`` when it
@@ -182,7 +188,7 @@ def _chunk(op, lo, hi, A, B, C, D, E, c, scale, part):
     elif op == _SLOPE:
         for j in range(hi - lo):
             p0 += a[j] * b[j]
-            p1 = max(p1, abs(a[j]))
+            p1 = _nanmax(p1, abs(a[j]))
     else:
         for j in range(hi - lo):
             sj = c * cc[j]
@@ -202,7 +208,7 @@ def _combine(op, parts):
     r1 = 0.0
     for k in range(parts.shape[0]):
         r0 += parts[k, 0]
-        r1 = max(r1, parts[k, 1]) if op == _SLOPE else r1 + parts[k, 1]
+        r1 = _nanmax(r1, parts[k, 1]) if op == _SLOPE else r1 + parts[k, 1]
     return r0, r1
 
 
