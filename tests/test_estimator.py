@@ -350,6 +350,8 @@ def test_warm_start_continues(binary):
 
 def test_n_jobs_does_not_change_the_bits():
     X, y = make_classification(n_samples=30_000, n_features=20, random_state=2)
+    for n in (1, 2):  # compile first (docs/user_guide/promises.rst, Threads)
+        LogisticRegression(n_jobs=n).fit(X, y)
     fits = [LogisticRegression(n_jobs=n).fit(X, y).coef_ for n in (1, 2, -1)]
     np.testing.assert_array_equal(fits[0], fits[1])
     np.testing.assert_array_equal(fits[0], fits[2])

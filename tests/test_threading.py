@@ -169,6 +169,10 @@ def test_n_jobs_within_a_process_keeps_the_bits(threads):
     y = (X[:, 0] > 0).astype(int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # 10 iterations each
+        # compile first: a compiling fit may be an ulp from later ones
+        # (docs/user_guide/promises.rst, Threads)
+        for n_jobs in (1, threads):
+            LogisticRegression(max_iter=10, n_jobs=n_jobs, tol=0).fit(X, y)
         a = LogisticRegression(max_iter=10, n_jobs=1, tol=0).fit(X, y)
         b = LogisticRegression(max_iter=10, n_jobs=threads, tol=0).fit(X, y)
     np.testing.assert_array_equal(a.coef_, b.coef_)
