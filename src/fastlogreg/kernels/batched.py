@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._math import DENSE_JIT as JIT
+from ._prefetch import hint_l2
 from .layout import (
     block_rows,
     gradient_f,
@@ -55,6 +56,12 @@ LOSS_CAP = -float(np.log(np.finfo(np.float64).eps))
 # Tasks (units of the fixed-order reduction) per pass: enough to keep any
 # thread count busy, few enough that the partials stay small.
 MAX_TASKS = 64
+
+# From four rows of W on, the C-order logits sweep works long enough on each
+# row that the hardware prefetchers fall behind; it hints the rows AHEAD_BYTES
+# ahead into L2 (python scripts/cv_race.py --skip-race times the pass).
+HINT_MIN_ROWS = 4
+AHEAD_BYTES = 16 * 1024
 
 
 @njit(**JIT)
@@ -79,8 +86,13 @@ def _logits_block(X, lo, hi, W, b, Z):
         logits_f(X, lo, hi, W, b, Z)
         return
     Xb = X[lo:hi]
+    n = X.shape[0]
+    ahead = AHEAD_BYTES // (d * X.itemsize) + 1 if P >= HINT_MIN_ROWS else 0
+    far = lo * d
     t = 0
     while t + 4 <= m:
+        if ahead:
+            far = hint_l2(X, far, min(n, lo + t + 4 + ahead) * d)
         x0, x1, x2, x3 = Xb[t], Xb[t + 1], Xb[t + 2], Xb[t + 3]
         p = 0
         while p + 4 <= P:
