@@ -77,7 +77,7 @@ def fma(typingctx, a, b, c):
 
 
 @intrinsic
-def _float_from_bits(typingctx, bits):
+def float_from_bits(typingctx, bits):
     """Reinterpret an int64 as the float64 with the same bits."""
     sig = types.float64(types.int64)
 
@@ -129,7 +129,7 @@ def exp_nonpos(x):
     p = horner(_EXP_TAYLOR, r)
     ki = np.int64(k)  # in [-1076, 0]
     k1 = ki >> 1
-    e = p * _float_from_bits((k1 + 1023) << 52) * _float_from_bits((ki - k1 + 1023) << 52)
+    e = p * float_from_bits((k1 + 1023) << 52) * float_from_bits((ki - k1 + 1023) << 52)
     e = e if x > _EXP_MIN else 0.0
     return e if x == x else x
 

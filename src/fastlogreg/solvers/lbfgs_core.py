@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..kernels._math import JIT
+from ..kernels._math import JIT, float_from_bits
 
 __all__ = ["LBFGSState"]
 
@@ -137,6 +137,7 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
 
 _CHUNK = 8192
 _UPDATE, _FILL, _SLOPE, _PAIR = 0, 1, 2, 3
+_ABS_BITS = 0x7FFFFFFFFFFFFFFF  # a float64's bits without its sign
 
 
 @njit(inline="always", **JIT)
@@ -186,9 +187,17 @@ def _chunk(op, lo, hi, A, B, C, D, E, c, scale, part):
     elif op == _FILL:
         p0, p1 = _axpby(a, b, c, cc, scale, d)
     elif op == _SLOPE:
+        # max |a| taken on the bits: |a|'s bit patterns order as the values do
+        # and a nan's lie above inf's, so the maximum keeps a nan, and an
+        # integer maximum vectorises where a float one with a nan test does not
+        # (tests/test_lbfgs_core.py::test_the_gradients_max_norm_keeps_a_nan)
+        bits = A.view(np.int64)[lo:hi]
+        top = 0
         for j in range(hi - lo):
             p0 += a[j] * b[j]
-            p1 = _nanmax(p1, abs(a[j]))
+            v = bits[j] & _ABS_BITS
+            top = v if v > top else top
+        p1 = float_from_bits(top)
     else:
         for j in range(hi - lo):
             sj = c * cc[j]
@@ -393,7 +402,7 @@ class LBFGSState:
             self.f, self.g = f, g.copy()
             if not np.isfinite(f):
                 self._finish(2)
-            elif np.max(np.abs(self.g), initial=0.0) <= self.tol:
+            elif _sweep(_SLOPE, self.g, self.g)[1] <= self.tol:  # max |g|, as every step
                 self._finish(0)
             else:
                 self._start_search()
@@ -428,8 +437,14 @@ class LBFGSState:
         self._stp = stp
         self._ifun = 1
         self._trial = np.empty_like(self.x)
-        _sweep(_FILL, self._trial, self._t, d, c=stp)
+        self._fill_trial(stp)
         self._phase = _SEARCH
+
+    def _fill_trial(self, stp: float) -> None:
+        """``trial = x + stp d``. Its dot products are not used; they are taken
+        with ``d``, never with ``trial`` itself, which would stop LLVM from
+        vectorising the loop (a load of what the same loop stores)."""
+        _sweep(_FILL, self._trial, self._t, self._d, D=self._d, c=stp)
 
     def _search_step(self, f: float, g: np.ndarray) -> bool:
         gd, gmax = _sweep(_SLOPE, g, self._d)
@@ -445,7 +460,7 @@ class LBFGSState:
             self._ifun += 1
             self._stp = nxt
             self._trial = np.empty_like(self.x)
-            _sweep(_FILL, self._trial, self._t, self._d, c=nxt)
+            self._fill_trial(nxt)
             return False
         # the step is accepted: a new iterate
         stp = self._stp
