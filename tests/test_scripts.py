@@ -152,5 +152,6 @@ def test_cv_race_prints_the_race_and_the_scaling_with_its_floor(capsys):
                   "--models", "1,4", "--skip-loop"])
     out = capsys.readouterr().out
     assert "scikit-learn LogisticRegressionCV" in out and "BLAS floor ms" in out
+    assert "X in cache ms" in out
     rows = [line.split() for line in out.splitlines() if line.strip()[:2] in ("1 ", "4 ")]
-    assert [r[0] for r in rows] == ["1", "4"] and all(len(r) == 5 for r in rows)
+    assert [r[0] for r in rows] == ["1", "4"] and all(len(r) == 7 for r in rows)
