@@ -141,9 +141,10 @@ def scaling(X, y, models: list[int], repeats: int,
         result.setdefault(0, []).append(_median_time(single, repeats) * scale)
         for M in models:
             W = rng.standard_normal((M, d)) * 0.1
+            b = np.zeros(M)
             fold_of = np.arange(M) % folds
 
-            def batch(src=src, W=W, b=np.zeros(M), f=fold_of, sw=weights, laps=laps):
+            def batch(src=src, W=W, b=b, f=fold_of, sw=weights, laps=laps):
                 for _ in range(laps):
                     src.batched_sums(W, b, sw, f)
             batch()
