@@ -195,3 +195,38 @@ def test_the_gradients_max_norm_keeps_a_nan(where):
     assert np.isnan(gmax) and np.isnan(slope)
     g[where] = -2.0
     assert _lbfgs_core._sweep(_lbfgs_core._SLOPE, g, np.ones(n))[1] == 2.0
+
+
+def _every_sweep(A, B, C, D, E):
+    """Each sweep once, on views of five vectors: its sums and what it wrote."""
+    sweep = _lbfgs_core._sweep
+    out = [sweep(_lbfgs_core._FILL, A, B, C, D=D, c=0.37, scale=1.3), A.copy(),
+           sweep(_lbfgs_core._FILL, A, B, D=D, scale=-1.0), A.copy(),
+           sweep(_lbfgs_core._FILL, A, B, C, c=0.37), A.copy(),
+           sweep(_lbfgs_core._UPDATE, A, C=C, D=D, c=-0.21, scale=0.7), A.copy(),
+           sweep(_lbfgs_core._PAIR, A, B, C, D, E, c=0.5), A.copy(), B.copy(),
+           sweep(_lbfgs_core._SLOPE, D, C)]
+    return [np.asarray(v, dtype=np.float64) for v in out]
+
+
+@pytest.mark.parametrize("n", [5, 21, 100])
+def test_sweeps_do_not_depend_on_where_arrays_lie(n):
+    """The same bits for vectors far apart and for vectors packed next to one
+    another in one buffer, in any order and with small gaps: LLVM takes a
+    scalar copy of a storing loop when arrays are close, and that copy must
+    round as the vector one does (the first fit of a process differed from
+    later ones in the last bit before the sweeps stored, then summed)."""
+    vals = np.random.default_rng(n).standard_normal((5, n))
+    far = [np.empty(n + 8192)[4096:4096 + n] for _ in range(5)]
+    for a, v in zip(far, vals, strict=True):
+        a[:] = v
+    want = _every_sweep(*far)
+    for order in ([0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3], [1, 3, 0, 4, 2]):
+        for gap in (0, 1, 3, 8):
+            buf = np.empty(5 * (n + gap) + 2)
+            views = [None] * 5
+            for slot, k in enumerate(order):
+                views[k] = buf[1 + slot * (n + gap):1 + slot * (n + gap) + n]
+                views[k][:] = vals[k]
+            for a, b in zip(_every_sweep(*views), want, strict=True):
+                np.testing.assert_array_equal(a, b)

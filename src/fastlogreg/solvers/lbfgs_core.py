@@ -130,43 +130,55 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
 # update, then the next dot product with the updated entries) and allocates
 # nothing of size n. The sweeps run on one thread: they are bound by memory,
 # and a second thread did not make them faster on a 2-core machine
-# (``scripts/wide_sparse.py`` prints the optimiser's share of a fit). Dot
-# products are summed per chunk of ``_CHUNK`` entries, chunks in order. They
+# (``scripts/wide_sparse.py`` prints the optimiser's share of a fit). They
 # touch coefficient-sized vectors only, never rows;
 # ``tests/test_lbfgs_core.py`` follows SciPy's iterates through them.
+#
+# Same bits wherever the vectors lie in memory: a chunk first stores (loops
+# LLVM guards with a test of how far apart the arrays are, taking a scalar
+# copy of the loop when they are close), then sums in loops that only load
+# (one vectorised form, whatever the addresses), and the sweeps are compiled
+# without "contract", so that the vector and the scalar copy of a store loop
+# round alike (no fused multiply-add in one and not the other). Dot products
+# are summed per chunk of ``_CHUNK`` entries, chunks in order
+# (``tests/test_lbfgs_core.py::test_sweeps_do_not_depend_on_where_arrays_lie``).
 
+_JIT = {**JIT, "fastmath": JIT["fastmath"] - {"contract"}}
 _CHUNK = 8192
 _UPDATE, _FILL, _SLOPE, _PAIR = 0, 1, 2, 3
 _ABS_BITS = 0x7FFFFFFFFFFFFFFF  # a float64's bits without its sign
 
 
-@njit(inline="always", **JIT)
+@njit(inline="always", **_JIT)
 def _nanmax(a, b):
     """``max(a, b)``, but nan if either is: a nan gradient must never pass ``tol``."""
     return a if (a >= b or a != a) else b
 
 
-@njit(inline="always", **JIT)
-def _axpby(dst, src, c, u, scale, d):
-    """``dst = (src + c u) scale`` (``src scale`` when ``c == 0``); returns
-    ``(d'dst, dst'dst)``. Inlined, so that LLVM sees ``dst is src`` when it
-    is and vectorises the in-place update."""
-    p0 = 0.0
-    p1 = 0.0
+@njit(inline="always", **_JIT)
+def _axpby(dst, src, c, u, scale):
+    """``dst = (src + c u) scale`` (``src scale`` when ``c == 0``). Inlined, so
+    that LLVM sees ``dst is src`` when it is."""
     if c == 0.0:
         for j in range(dst.shape[0]):
-            v = src[j] * scale
-            dst[j] = v
-            p0, p1 = p0 + d[j] * v, p1 + v * v
+            dst[j] = src[j] * scale
     else:
         for j in range(dst.shape[0]):
-            v = (src[j] + c * u[j]) * scale
-            dst[j] = v
-            p0, p1 = p0 + d[j] * v, p1 + v * v
+            dst[j] = (src[j] + c * u[j]) * scale
+
+
+@njit(inline="always", **_JIT)
+def _dots(u, v, w):
+    """``(u'v, w'w)``, loads only."""
+    p0 = 0.0
+    p1 = 0.0
+    for j in range(u.shape[0]):
+        p0 += u[j] * v[j]
+        p1 += w[j] * w[j]
     return p0, p1
 
 
-@njit(inline="always", **JIT)
+@njit(inline="always", **_JIT)
 def _chunk(op, lo, hi, A, B, C, D, E, c, scale, part):
     """One chunk ``lo:hi`` of a sweep; its two partial results go to ``part``.
 
@@ -180,37 +192,34 @@ def _chunk(op, lo, hi, A, B, C, D, E, c, scale, part):
     # slices of the chunk: LLVM vectorises a loop over a slice from 0, not one
     # over range(lo, hi) of the whole vector
     a, b, cc, d, e = A[lo:hi], B[lo:hi], C[lo:hi], D[lo:hi], E[lo:hi]
-    p0 = 0.0
-    p1 = 0.0
     if op == _UPDATE:
-        p0, p1 = _axpby(a, a, c, cc, scale, d)
+        _axpby(a, a, c, cc, scale)
+        part[0], part[1] = _dots(d, a, a)
     elif op == _FILL:
-        p0, p1 = _axpby(a, b, c, cc, scale, d)
+        _axpby(a, b, c, cc, scale)
+        part[0], part[1] = _dots(d, a, a)
     elif op == _SLOPE:
         # max |a| taken on the bits: |a|'s bit patterns order as the values do
         # and a nan's lie above inf's, so the maximum keeps a nan, and an
         # integer maximum vectorises where a float one with a nan test does not
         # (tests/test_lbfgs_core.py::test_the_gradients_max_norm_keeps_a_nan)
         bits = A.view(np.int64)[lo:hi]
+        p0 = 0.0
         top = 0
         for j in range(hi - lo):
             p0 += a[j] * b[j]
             v = bits[j] & _ABS_BITS
             top = v if v > top else top
-        p1 = float_from_bits(top)
+        part[0] = p0
+        part[1] = float_from_bits(top)
     else:
         for j in range(hi - lo):
-            sj = c * cc[j]
-            yj = d[j] - e[j]
-            a[j] = sj
-            b[j] = yj
-            p0 += sj * yj
-            p1 += yj * yj
-    part[0] = p0
-    part[1] = p1
+            a[j] = c * cc[j]
+            b[j] = d[j] - e[j]
+        part[0], part[1] = _dots(a, b, b)
 
 
-@njit(**JIT)
+@njit(**_JIT)
 def _combine(op, parts):
     """The chunks' partials in chunk order (the maximum for ``_SLOPE``'s second)."""
     r0 = 0.0
@@ -221,7 +230,7 @@ def _combine(op, parts):
     return r0, r1
 
 
-@njit(**JIT)
+@njit(**_JIT)
 def _sweep_chunks(op, A, B, C, D, E, c, scale):
     n = A.shape[0]
     parts = np.empty(((n + _CHUNK - 1) // _CHUNK, 2))
@@ -437,14 +446,8 @@ class LBFGSState:
         self._stp = stp
         self._ifun = 1
         self._trial = np.empty_like(self.x)
-        self._fill_trial(stp)
+        _sweep(_FILL, self._trial, self._t, self._d, c=stp)
         self._phase = _SEARCH
-
-    def _fill_trial(self, stp: float) -> None:
-        """``trial = x + stp d``. Its dot products are not used; they are taken
-        with ``d``, never with ``trial`` itself, which would stop LLVM from
-        vectorising the loop (a load of what the same loop stores)."""
-        _sweep(_FILL, self._trial, self._t, self._d, D=self._d, c=stp)
 
     def _search_step(self, f: float, g: np.ndarray) -> bool:
         gd, gmax = _sweep(_SLOPE, g, self._d)
@@ -460,7 +463,7 @@ class LBFGSState:
             self._ifun += 1
             self._stp = nxt
             self._trial = np.empty_like(self.x)
-            self._fill_trial(nxt)
+            _sweep(_FILL, self._trial, self._t, self._d, c=nxt)
             return False
         # the step is accepted: a new iterate
         stp = self._stp
