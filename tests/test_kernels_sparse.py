@@ -200,8 +200,9 @@ def _check_bounds(indptr, width):
     n = indptr.shape[0] - 1
     assert bounds[0] == 0 and bounds[-1] == n
     assert np.all(np.diff(bounds) >= 0)
-    size = max(sparse.BLOCK_WORK, sparse.WIDTH_WORK * width)
     work = indptr - indptr[0] + sparse.ROW_WORK * np.arange(n + 1)
+    least = max(1, min(sparse.MIN_BLOCKS, (indptr[-1] - indptr[0]) // width))
+    size = max(sparse.BLOCK_WORK, min(sparse.WIDTH_WORK * width, -(-work[-1] // least)))
     assert len(bounds) - 1 == max(1, -(-work[-1] // size))
     for k in range(1, len(bounds) - 1):
         i = bounds[k]
@@ -231,6 +232,18 @@ def test_block_bounds_of_a_long_matrix():
     assert np.any(np.diff(bounds) == 0)
     wide = _check_bounds(indptr, 2 * sparse.BLOCK_WORK // sparse.WIDTH_WORK)
     assert len(wide) - 1 == -(-(len(bounds) - 1) // 2)
+
+
+def test_a_wide_pass_is_shared_out_within_the_nonzeros_budget():
+    """A partial row as long as many rows' nonzeros (500,000 columns, 10
+    million nonzeros) still gives MIN_BLOCKS blocks, whose partials hold no
+    more numbers than X has nonzeros; a wider one, as many blocks as fit."""
+    indptr = np.arange(0, 10_000_001, 50, dtype=np.int64)
+    assert len(sparse.block_bounds(indptr, 500_005)) - 1 == sparse.MIN_BLOCKS
+    for width in (4_000_000, 9_000_000, 20_000_000):
+        blocks = len(_check_bounds(indptr, width)) - 1
+        assert blocks * width <= max(width, 10_000_000)
+        assert blocks == max(1, min(sparse.MIN_BLOCKS, 10_000_000 // width))
 
 
 def _many_blocks_case(d):

@@ -74,9 +74,13 @@ ROW_WORK = 12
 # widths, so that zeroing a block's partials row and adding it to the total
 # stay small beside reading its nonzeros, and the partials array small beside
 # X; and many more blocks than threads, so that the static prange split is
-# balanced.
+# balanced. Wide X (a partial row as long as a few rows' nonzeros) still gets
+# MIN_BLOCKS blocks, as long as their partials hold no more numbers than X has
+# nonzeros: with one block its whole pass would run on one thread
+# (python scripts/wide_sparse.py times a wide fit).
 BLOCK_WORK = 1 << 20
-WIDTH_WORK = 64
+WIDTH_WORK = 16
+MIN_BLOCKS = 4
 # Rows per group inside a block: their logits are computed first (one gather
 # per nonzero), then their residuals in one vectorised loop (.layout.residuals),
 # then their gradient (one scatter-add per nonzero) re-reads the group's
@@ -107,14 +111,18 @@ def block_bounds(indptr, width):
 
     Block ``k`` holds rows ``bounds[k]:bounds[k + 1]``; boundaries fall where the
     work ``nnz_before(i) + ROW_WORK * i`` crosses multiples of the block size
-    (binary search: O(blocks x log n), not a sweep of ``indptr``). They depend
-    on ``indptr`` and ``width`` only. A row longer than a block makes the next
+    (binary search: O(blocks x log n), not a sweep of ``indptr``); the block
+    size is BLOCK_WORK, WIDTH_WORK widths, or less for wide X so that there
+    are MIN_BLOCKS blocks (see there). They depend on ``indptr`` and ``width``
+    only. A row longer than a block makes the next
     block(s) empty, which is harmless.
     """
     n = indptr.shape[0] - 1
     base = np.int64(indptr[0])
-    size = max(BLOCK_WORK, WIDTH_WORK * width)
-    work = np.int64(indptr[n]) - base + ROW_WORK * n
+    nnz = np.int64(indptr[n]) - base
+    work = nnz + ROW_WORK * n
+    least = max(1, min(MIN_BLOCKS, nnz // width))
+    size = max(BLOCK_WORK, min(WIDTH_WORK * width, (work + least - 1) // least))
     nb = max(1, (work + size - 1) // size)
     bounds = np.empty(nb + 1, np.int64)
     bounds[0] = 0
@@ -434,6 +442,140 @@ def multinomial_partials(data, indices, indptr, y, sw, W, b, parallel, total):
         _reduce_class_major(partials, K, total)
     else:
         _multinomial_serial(data, indices, indptr, y, sw, WT, b, bounds, total)
+
+
+# --- M binary models from one read (a cross-validation grid) --------------------------
+# kernels/batched.py's pass for CSR X. The M models' weights are laid out as the
+# softmax's classes, class-minor (WT[j*M + m], _class_minor), so that a nonzero
+# reads the M weights of its column and adds into their M gradient entries on one
+# or two cache lines: M models cost about one read of X, not M. Model m has its
+# own row weights SW[fold_of[m]] (0 on its fold's held-out rows). A block's
+# partial row is the class-minor gradient (d*M) and then each model's
+# _B_EXTRA sums (intercept gradient, loss, hits, weight, probe).
+
+@njit(**JIT)
+def _batched_block(data, indices, indptr, y, SW, fold_of, WT, b, lo, hi, Z, yb, sb, p,
+                   extra, acc, need_grad, cap):
+    """Add rows ``lo:hi`` into ``acc``: per group of rows the M logits of each
+    row, then each model's residuals in one vectorised loop
+    (:func:`.layout.residuals`, its sums into ``extra[m]``), then the gradient.
+
+    ``Z`` (M, GROUP_ROWS), ``yb``, ``sb`` (GROUP_ROWS), ``p`` (M) and ``extra``
+    (M, _B_EXTRA) are the block's scratch (see :func:`_binary_block`).
+    """
+    M = b.shape[0]
+    base = WT.shape[0]
+    extra[:] = 0.0
+    far = np.int64(indptr[lo]) + PREFETCH_L2
+    near = np.int64(indptr[lo]) + PREFETCH_L1
+    marks = (far, far, near, near)
+    for g in range(lo, hi, GROUP_ROWS):
+        m = min(hi, g + GROUP_ROWS) - g
+        for t in range(m):
+            i = g + t
+            end = np.uintp(indptr[i + 1])
+            marks = _prefetch(data, indices, marks, end)
+            _class_minor_logits(data, indices, np.uintp(indptr[i]), end, WT, b, p)
+            for q in range(M):
+                Z[q, t] = p[q]
+            yb[t] = y[i]
+        for q in range(M):
+            sw = SW[fold_of[q]]
+            for t in range(m):
+                sb[t] = sw[g + t]
+            residuals(Z[q], yb, sb, m, True, extra[q], 0, cap)
+        if need_grad:
+            for t in range(m):
+                for q in range(M):
+                    p[q] = Z[q, t]
+                _class_minor_scatter(data, indices, np.uintp(indptr[g + t]),
+                                     np.uintp(indptr[g + t + 1]), p, acc)
+    for q in range(M):
+        for j in range(_B_EXTRA):
+            acc[base + q * _B_EXTRA + j] += extra[q, j]
+
+
+@njit(**JIT)
+def _batched_scratch(M):
+    return (np.empty((M, GROUP_ROWS)), np.empty(GROUP_ROWS), np.empty(GROUP_ROWS),
+            np.empty(M), np.empty((M, _B_EXTRA)))
+
+
+@njit(**JIT)
+def _add_batched(acc, total):
+    """``total (M, d + 5) += acc`` (a block's class-minor partial row)."""
+    M, width = total.shape
+    d = width - _B_EXTRA
+    for j in range(d):
+        for q in range(M):
+            total[q, j] += acc[j * M + q]
+    for q in range(M):
+        for t in range(_B_EXTRA):
+            total[q, d + t] += acc[d * M + q * _B_EXTRA + t]
+
+
+@njit(parallel=True, **JIT)
+def _reduce_batched(partials, total):
+    """``total += partials[0]; total += partials[1]; ...`` (each a block's
+    class-minor partial row), in parallel over slices of the columns: each
+    entry adds the blocks in block order."""
+    M, width = total.shape
+    d = width - _B_EXTRA
+    for c in prange((d + REDUCE_COLUMNS - 1) // REDUCE_COLUMNS):
+        lo = c * REDUCE_COLUMNS
+        hi = min(d, lo + REDUCE_COLUMNS)
+        for blk in range(partials.shape[0]):
+            acc = partials[blk]
+            for j in range(lo, hi):
+                for q in range(M):
+                    total[q, j] += acc[j * M + q]
+    for blk in range(partials.shape[0]):
+        for q in range(M):
+            for t in range(_B_EXTRA):
+                total[q, d + t] += partials[blk, d * M + q * _B_EXTRA + t]
+
+
+@njit(parallel=True, **JIT)
+def _batched_parallel(data, indices, indptr, y, SW, fold_of, WT, b, bounds, partials,
+                      need_grad, cap):
+    for k in prange(bounds.shape[0] - 1):
+        acc = partials[k]
+        acc[:] = 0.0
+        Z, yb, sb, p, extra = _batched_scratch(b.shape[0])
+        _batched_block(data, indices, indptr, y, SW, fold_of, WT, b, bounds[k],
+                       bounds[k + 1], Z, yb, sb, p, extra, acc, need_grad, cap)
+
+
+@njit(**JIT)
+def batched_partials(data, indices, indptr, y, SW, fold_of, W, b, parallel, need_grad, cap,
+                     total):
+    """One read of CSR ``X`` for M binary models: add their sums into ``total``.
+
+    ``W`` (M, d) and ``b`` (M,) float64; ``SW`` (n_folds, n) float64 row
+    weights, model m reading row ``fold_of[m]``; ``total`` (M, d + 5) receives
+    per model the binary partial row of :mod:`.layout` (unnormalised), as
+    :func:`.batched.binary_sums` gives it for dense X. ``need_grad`` False skips
+    the gradient (scoring); ``cap`` bounds each row's loss (``np.inf`` for
+    training, :data:`.batched.LOSS_CAP` for scoring). Bit-for-bit the same
+    with ``parallel`` true or false and any thread count.
+    """
+    M = W.shape[0]
+    WT = _class_minor(W)
+    width = WT.shape[0] + M * _B_EXTRA
+    bounds = block_bounds(indptr, width)
+    if parallel:
+        partials = np.empty((bounds.shape[0] - 1, width))
+        _batched_parallel(data, indices, indptr, y, SW, fold_of, WT, b, bounds, partials,
+                          need_grad, cap)
+        _reduce_batched(partials, total)
+    else:
+        acc = np.empty(width)
+        Z, yb, sb, p, extra = _batched_scratch(M)
+        for k in range(bounds.shape[0] - 1):
+            acc[:] = 0.0
+            _batched_block(data, indices, indptr, y, SW, fold_of, WT, b, bounds[k],
+                           bounds[k + 1], Z, yb, sb, p, extra, acc, need_grad, cap)
+            _add_batched(acc, total)
 
 
 # --- mini-batch epochs ---------------------------------------------------------------
