@@ -461,10 +461,16 @@ def max_rel_error(fast: dict[str, np.ndarray], oracle: dict[str, np.ndarray]) ->
 def make_batched_case(n_samples: int, n_features: int, *, n_models: int = 6,
                       n_folds: int = 3, n_classes: int | None = None,
                       dtype=np.float64, layout: str = "C", seed: int = 0,
-                      **_ignored) -> Case:
-    """A reproducible batch of M binary (or softmax, ``n_classes``) models."""
+                      csr: bool = False, density: float = 0.3, **_ignored) -> Case:
+    """A reproducible batch of M binary (or softmax, ``n_classes``) models;
+    ``csr`` makes ``X`` a CSR matrix of ``density`` (:func:`make_sparse_case`'s,
+    binary only)."""
     rng = np.random.default_rng(seed + 1)
-    if n_classes is None:
+    if csr:
+        base = make_sparse_case(n_samples, n_features, density, dtype=dtype, seed=seed)
+        shape = (n_models, n_features)
+        b = rng.standard_normal(n_models) * 0.1
+    elif n_classes is None:
         base = make_case(n_samples, n_features, dtype=dtype, layout=layout, seed=seed)
         shape = (n_models, n_features)
         b = rng.standard_normal(n_models) * 0.1
@@ -486,10 +492,15 @@ def _fold_of(case: Case) -> np.ndarray:
 
 def _batched_fast(case: Case, parallel: bool) -> dict[str, np.ndarray]:
     W = case.w
-    total = batched.model_sums(case.X, case.y, case.sample_weight, _fold_of(case), W,
-                               case.b, parallel, True)
     M = W.shape[0]
     b = np.asarray(case.b, dtype=np.float64)
+    if isinstance(case.X, np.ndarray):
+        total = batched.model_sums(case.X, case.y, case.sample_weight, _fold_of(case), W,
+                                   case.b, parallel, True)
+    else:
+        total = np.zeros((M, W.shape[1] + 5))
+        sparse.batched_partials(*_csr(case), case.y, case.sample_weight, _fold_of(case), W,
+                                b, parallel, True, np.inf, total)
     n_int = 1 if W.ndim == 2 else W.shape[1]
     out = np.empty((M, W[0].size + n_int + 2))
     batched.finish(total, W.reshape(M, -1), np.full(M, case.alpha), n_int, out)
@@ -523,9 +534,17 @@ COMPARISONS.update({c.name: c for c in [
     Comparison("batched_multinomial_loss_grad_parallel", lambda c: _batched_fast(c, True),
                _batched_oracle, "the same, prange over fixed tasks of row blocks",
                "batched_multinomial"),
+    Comparison("batched_sparse_loss_grad", lambda c: _batched_fast(c, False),
+               _densified(_batched_oracle),
+               "M binary models' losses and gradients from one read of CSR X (serial)",
+               "batched_sparse"),
+    Comparison("batched_sparse_loss_grad_parallel", lambda c: _batched_fast(c, True),
+               _densified(_batched_oracle), "the same, prange over blocks of rows",
+               "batched_sparse"),
 ]})
 MAKERS.update({
     "batched": make_batched_case,
+    "batched_sparse": lambda n, d, **kw: make_batched_case(n, d, csr=True, **kw),
     "batched_multinomial": lambda n, d, **kw: make_batched_case(
         n, d, n_classes=kw.pop("n_classes", 3), **kw),
 })

@@ -5,13 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_csr_indices
-from ..kernels import newton, sparse
+from ..kernels import batched, newton, sparse
 from ..kernels import sag as sag_kernels
 from ..kernels.layout import binary_width, multinomial_width
 from .base import Source
 from .memory import use_threads
 
 __all__ = ["CSR", "is_sparse"]
+
+
+# The batched CSR pass gathers and scatters each nonzero's column for all M models
+# at once: M models cost less than M passes while the M x d weights and a
+# gradient partial per thread stay in cache; beyond this many weights they
+# spill to memory and one pass per model is faster (asv_bench/benchmarks/
+# bench_batched.py::BatchedSparsePass times the batched pass against one model's).
+BATCHED_MAX_WEIGHTS = 1 << 19
 
 
 def is_sparse(X) -> bool:
@@ -49,6 +57,21 @@ class CSR(Source):
         total = np.zeros(multinomial_width(*W.shape))
         sparse.multinomial_partials(*self._arrays, self.y, self.sample_weight, W, b,
                                     self.parallel, total)
+        return total
+
+    def batched_sums(self, W, b, fold_weights, fold_of, need_grad=True):
+        if W.ndim != 2 or W.size > BATCHED_MAX_WEIGHTS:
+            # softmax models, or binary ones too wide to batch: one pass each
+            return super().batched_sums(W, b, fold_weights, fold_of, need_grad)
+        # binary models: one read of the nonzeros for all of them (kernels/sparse.py)
+        total = np.zeros((W.shape[0], binary_width(self.n_features)))
+        sparse.batched_partials(*self._arrays, self.y,
+                                np.ascontiguousarray(fold_weights, dtype=np.float64),
+                                np.ascontiguousarray(fold_of, dtype=np.int64),
+                                np.ascontiguousarray(W, dtype=np.float64),
+                                np.ascontiguousarray(b, dtype=np.float64),
+                                use_threads(self.X.nnz * W.shape[0]), bool(need_grad),
+                                np.inf if need_grad else batched.LOSS_CAP, total)
         return total
 
     def sq_norm_sum(self):
