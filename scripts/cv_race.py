@@ -13,9 +13,9 @@ The scaling table times one batched read of X (``Source.batched_sums``) for
 M models (5 folds) against one model's pass on the same X (the faster of the
 single-model fused pass and the batched pass with M=1). Beside it: the same
 batched pass over X's first rows, which stay in the last-level cache, repeated
-to cover as many rows (its arithmetic without memory traffic), and the two
-matrix products of the same multiply-adds (``X @ W.T`` for the logits, ``R.T @
-X`` for the gradients) by NumPy's BLAS at X's dtype.
+to cover as many rows (its arithmetic without memory traffic), and the time
+its float64 multiply-adds alone take at the machine's peak rate (NumPy's BLAS
+multiplying large square matrices): no pass of M models can be faster.
 """
 
 from __future__ import annotations
@@ -94,17 +94,17 @@ def race(X, y, *, folds: int, n_cs: int, repeats: int, tol: float, max_iter: int
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def gemm_floor(X, M: int, repeats: int) -> float:
-    """Median time of ``X @ W.T`` and ``R.T @ X`` for M models by NumPy's BLAS."""
-    W = np.random.default_rng(1).standard_normal((M, X.shape[1])).astype(X.dtype)
-    Z = np.empty((X.shape[0], M), dtype=X.dtype)
-    G = np.empty((M, X.shape[1]), dtype=X.dtype)
-
-    def both():
-        np.dot(X, W.T, out=Z)
-        np.dot(Z.T, X, out=G)
-    both()
-    return _median_time(both, repeats)
+def fma_peak(seconds: float = 1.0) -> float:
+    """The machine's float64 multiply-adds per second: NumPy's BLAS multiplying
+    two 2048 x 2048 matrices (cache-blocked, its best case), for ``seconds``."""
+    a = np.random.default_rng(2).random((2048, 2048))
+    a @ a
+    count = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ a
+        count += 1
+    return count * 2048.0 ** 3 / (time.perf_counter() - start)
 
 
 # X's first rows of at most this many bytes stay in the last-level cache
@@ -190,13 +190,16 @@ def main(argv=None) -> None:
     print(f"  batched pass: one model's pass {one * 1e3:.2f} ms (single-model fused pass "
           f"{single * 1e3:.2f} ms, batched with M=1 {result[1][0] * 1e3:.2f} ms); "
           f"'X in cache': the same rows' arithmetic with X in the last-level cache")
+    peak = fma_peak()
+    print(f"  'multiply-add floor': the pass's 2 n d M float64 multiply-adds (logits and "
+          f"gradient) at BLAS's peak of {peak / 1e9:.1f} G/s on this machine")
     print(f"  {'M':>4s} {'ms':>9s} {'x one pass':>11s} {'X in cache ms':>14s} "
-          f"{'x one pass':>11s} {'BLAS floor ms':>14s} {'x one pass':>11s}")
+          f"{'x one pass':>11s} {'multiply-add floor ms':>22s} {'x one pass':>11s}")
+    n, d = X.shape
     for M, (t, cached) in result.items():
-        floor = gemm_floor(X, M, args.repeats)
+        floor = 2.0 * n * d * M / peak
         print(f"  {M:4d} {t * 1e3:9.2f} {t / one:11.2f} {cached * 1e3:14.2f} "
-              f"{cached / one:11.2f} {floor * 1e3:14.2f} {floor / one:11.2f}")
-
+              f"{cached / one:11.2f} {floor * 1e3:22.2f} {floor / one:11.2f}")
 
 if __name__ == "__main__":
     main()

@@ -151,7 +151,7 @@ def test_cv_race_prints_the_race_and_the_scaling_with_its_floor(capsys):
     cv_race.main(["--shape", "3000x8", "--Cs", "2", "--folds", "2", "--repeats", "1",
                   "--models", "1,4", "--skip-loop"])
     out = capsys.readouterr().out
-    assert "scikit-learn LogisticRegressionCV" in out and "BLAS floor ms" in out
+    assert "scikit-learn LogisticRegressionCV" in out and "multiply-add floor ms" in out
     assert "X in cache ms" in out
     rows = [line.split() for line in out.splitlines() if line.strip()[:2] in ("1 ", "4 ")]
     assert [r[0] for r in rows] == ["1", "4"] and all(len(r) == 7 for r in rows)
