@@ -162,6 +162,15 @@ def _prefetch(data, indices, marks, end):
     return far_data, far_indices, near_data, near_indices
 
 
+@njit(inline="always", **JIT)
+def _first_marks(indptr, lo):
+    """:func:`_prefetch`'s marks for a block from row ``lo``: nothing hinted yet
+    beyond the distances the hardware prefetchers already cover."""
+    far = np.int64(indptr[lo]) + PREFETCH_L2
+    near = np.int64(indptr[lo]) + PREFETCH_L1
+    return far, far, near, near
+
+
 # --- binary ------------------------------------------------------------------------
 
 @njit(**JIT)
@@ -178,9 +187,7 @@ def _binary_block(data, indices, indptr, y, sw, w, b, lo, hi, z, yb, sb, extra, 
     """
     d = w.shape[0]
     extra[:] = 0.0
-    far = np.int64(indptr[lo]) + PREFETCH_L2
-    near = np.int64(indptr[lo]) + PREFETCH_L1
-    marks = (far, far, near, near)
+    marks = _first_marks(indptr, lo)
     for g in range(lo, hi, GROUP_ROWS):
         m = min(hi, g + GROUP_ROWS) - g
         for t in range(m):
@@ -466,9 +473,7 @@ def _batched_block(data, indices, indptr, y, SW, fold_of, WT, b, lo, hi, Z, yb, 
     M = b.shape[0]
     base = WT.shape[0]
     extra[:] = 0.0
-    far = np.int64(indptr[lo]) + PREFETCH_L2
-    near = np.int64(indptr[lo]) + PREFETCH_L1
-    marks = (far, far, near, near)
+    marks = _first_marks(indptr, lo)
     for g in range(lo, hi, GROUP_ROWS):
         m = min(hi, g + GROUP_ROWS) - g
         for t in range(m):
