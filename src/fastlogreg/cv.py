@@ -36,9 +36,9 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.validation import _check_method_params, _check_sample_weight, validate_data
+from sklearn.utils.validation import _check_method_params, _check_sample_weight
 
-from ._validation import check_finite
+from ._estimator_input import validate_X
 from ._validation import encode_labels as _encode_labels
 from .estimator import LogisticRegression
 from .solvers.batched_lbfgs import batched_lbfgs, batched_scores
@@ -110,19 +110,6 @@ def _train_weights(y_index, n_classes, sample_weight, class_weight, classes):
                                   y=classes[y_index.astype(np.intp)])
         sw *= cw[y_index.astype(np.intp)]
     return sw
-
-
-def _validate(estimator, X, y, reset=True):
-    """scikit-learn's validation keeping float32/float64 and the layout (X is
-    read in place by the passes)."""
-    X, y = validate_data(estimator, X, y, accept_sparse="csr",
-                         dtype=[np.float64, np.float32], order=None, reset=reset)
-    if not is_sparse(X) and not (X.flags.c_contiguous or X.flags.f_contiguous):
-        X = np.ascontiguousarray(X)
-    if is_sparse(X) and not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()
-    return X, y
 
 
 class LogisticRegressionCV(_SkLogisticRegressionCV):
@@ -197,9 +184,7 @@ l1_ratio_, n_iter_, n_features_in_, feature_names_in_
                 warnings.simplefilter("ignore", FutureWarning)
                 return _SkLogisticRegressionCV.fit.__wrapped__(self, X, y, sample_weight,
                                                               **params)
-        X, y = _validate(self, X, y)
-        if not is_sparse(X):
-            check_finite(X, "X")
+        X, y = validate_X(self, X, reset=True, y=y)
         classes, y_index = _encode_labels(y)
         self.classes_ = classes
         n_classes = classes.size
@@ -496,9 +481,7 @@ def logistic_regression_path(X, y, Cs=10, *, fit_intercept=True, max_iter=100, t
     n_iter : ndarray of shape (n_cs,)
     """
     probe = LogisticRegression()  # validation of X, y as the estimator does it
-    X, y = _validate(probe, X, y)
-    if not is_sparse(X):
-        check_finite(X, "X")
+    X, y = validate_X(probe, X, reset=True, y=y)
     classes, y_index = _encode_labels(y)
     if classes.size < 2:
         raise ValueError(f"y has only one class ({classes[0]!r}); at least 2 are needed.")
