@@ -137,11 +137,13 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def test_sparse_x_gives_the_dense_result():
-    """CSR X runs the sources' per-model default of the batched sums."""
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sparse_x_gives_the_dense_result(n_classes):
+    """CSR X: binary models share each read of the nonzeros (the batched CSR
+    pass), softmax ones take the sources' per-model default."""
     import scipy.sparse as sp
 
-    X, y = _data(3, seed=9)
+    X, y = _data(n_classes, seed=9)
     X[np.abs(X) < 0.5] = 0.0
     params = dict(Cs=3, cv=3, l1_ratios=(0,), scoring=None, use_legacy_attributes=False,
                   **TIGHT)
@@ -150,6 +152,19 @@ def test_sparse_x_gives_the_dense_result():
     np.testing.assert_allclose(sparse.coefs_paths_, dense.coefs_paths_, rtol=1e-6,
                                atol=1e-8)
     np.testing.assert_array_equal(sparse.scores_, dense.scores_)
+
+
+def test_dask_x_gives_the_in_memory_result():
+    """A Dask X (and y) is read into memory by the validation, as scikit-learn's
+    class does, and gives the in-memory fit (docs/user_guide/large_data.rst)."""
+    da = pytest.importorskip("dask.array")
+    X, y = _data(2, seed=4)
+    params = dict(Cs=3, cv=3, l1_ratios=(0,), scoring=None, use_legacy_attributes=False)
+    here = LogisticRegressionCV(**params).fit(X, y)
+    there = LogisticRegressionCV(**params).fit(da.from_array(X, chunks=(60, 5)),
+                                               da.from_array(y, chunks=60))
+    np.testing.assert_array_equal(there.coefs_paths_, here.coefs_paths_)
+    np.testing.assert_array_equal(there.coef_, here.coef_)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
