@@ -15,7 +15,9 @@ Output conventions are those of the dense kernels. :func:`binary_partials`
 *adds* the unnormalised sums of a pass into ``total``, the binary partial row
 of :mod:`.layout` (``d + 5`` long), and :func:`multinomial_partials` into the
 multinomial one (``K*d + K + 3``; computed class-minor, see the multinomial
-section). The per-row arithmetic is the dense kernels' own, from
+section); :func:`batched_partials` adds M binary models' rows from one read
+(the batched pass of a cross-validation grid, laid out as the softmax's
+classes). The per-row arithmetic is the dense kernels' own, from
 :mod:`.layout`: :func:`.layout.residuals` (vectorised ``exp_nonpos`` /
 ``log1p_unit`` sigmoid and loss) and :func:`.layout.softmax_inplace`.
 
