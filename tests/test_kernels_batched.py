@@ -144,3 +144,29 @@ def test_csr_bitwise_serial_parallel():
                             case.w * 1e3, case.b, True, False, batched.LOSS_CAP, total)
     assert not total[:, :1000].any() and np.all(total[:, 1001] > 0)
     assert np.all(total[:, 1001] <= batched.LOSS_CAP * case.sample_weight.sum(axis=1))
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_csr_zero_weight_rows_extremes_and_index_types(index_dtype):
+    """The batched CSR pass with 64-bit indices too: held-out rows (weight 0)
+    count for nothing even at logits near 1e150, a model whose fold keeps one
+    row is finite, and each model still matches the oracle."""
+    case = MAKERS["batched_sparse"](400, 30, density=0.2, n_models=4, n_folds=4,
+                                    dtype=np.float32, index_dtype=index_dtype, seed=2)
+    assert case.X.indices.dtype == index_dtype
+    name = "batched_sparse_loss_grad_parallel"
+    err = max_rel_error(COMPARISONS[name].fast(case), COMPARISONS[name].oracle(case))
+    assert err <= RTOL[np.dtype(np.float32)]
+    X = case.X.astype(np.float64)
+    rows = np.repeat(np.arange(400), np.diff(X.indptr))
+    X.data[rows % 4 == 0] *= 1e150  # fold 0's held-out rows
+    sw = case.sample_weight.copy()
+    sw[3, :] = 0.0
+    sw[3, 1] = 1.0
+    extreme = replace(case, X=X, sample_weight=sw)
+    got = COMPARISONS[name].fast(extreme)
+    for value in got.values():
+        assert np.all(np.isfinite(value))
+    plain = COMPARISONS[name].fast(replace(case, X=case.X.astype(np.float64)))
+    np.testing.assert_allclose(got["dW"][0], plain["dW"][0], rtol=1e-12)
+    np.testing.assert_allclose(got["loss"][0], plain["loss"][0], rtol=1e-12)

@@ -139,6 +139,8 @@ def make_sparse_case(n_samples: int, n_features: int, density: float = 0.3, *,
             perm = lo + rng.permutation(hi - lo)
             data[lo:hi], indices[lo:hi] = data[perm], indices[perm]
     X = sp.csr_matrix((data, indices, indptr), shape=(n_samples, n_features))
+    # scipy narrows indices that fit into int32: set the requested ones back
+    X.indices, X.indptr = indices, indptr
     X.has_sorted_indices = not shuffle  # what scipy would work out by sorting
     if weighted:
         sw = rng.uniform(0.0, 2.0, n_samples)
@@ -461,13 +463,15 @@ def max_rel_error(fast: dict[str, np.ndarray], oracle: dict[str, np.ndarray]) ->
 def make_batched_case(n_samples: int, n_features: int, *, n_models: int = 6,
                       n_folds: int = 3, n_classes: int | None = None,
                       dtype=np.float64, layout: str = "C", seed: int = 0,
-                      csr: bool = False, density: float = 0.3, **_ignored) -> Case:
+                      csr: bool = False, density: float = 0.3, index_dtype=np.int32,
+                      **_ignored) -> Case:
     """A reproducible batch of M binary (or softmax, ``n_classes``) models;
-    ``csr`` makes ``X`` a CSR matrix of ``density`` (:func:`make_sparse_case`'s,
-    binary only)."""
+    ``csr`` makes ``X`` a CSR matrix of ``density`` with ``index_dtype``
+    indices (:func:`make_sparse_case`'s, binary only)."""
     rng = np.random.default_rng(seed + 1)
     if csr:
-        base = make_sparse_case(n_samples, n_features, density, dtype=dtype, seed=seed)
+        base = make_sparse_case(n_samples, n_features, density, dtype=dtype,
+                                index_dtype=index_dtype, seed=seed)
         shape = (n_models, n_features)
         b = rng.standard_normal(n_models) * 0.1
     elif n_classes is None:
