@@ -116,8 +116,8 @@ def block_bounds(indptr, width):
     (binary search: O(blocks x log n), not a sweep of ``indptr``); the block
     size is BLOCK_WORK, WIDTH_WORK widths, or less for wide X so that there
     are MIN_BLOCKS blocks (see there). They depend on ``indptr`` and ``width``
-    only. A row longer than a block makes the next
-    block(s) empty, which is harmless.
+    only. A row longer than a block makes the next block(s) empty, which is
+    harmless.
     """
     n = indptr.shape[0] - 1
     base = np.int64(indptr[0])
@@ -166,8 +166,9 @@ def _prefetch(data, indices, marks, end):
 
 @njit(inline="always", **JIT)
 def _first_marks(indptr, lo):
-    """:func:`_prefetch`'s marks for a block from row ``lo``: nothing hinted yet
-    beyond the distances the hardware prefetchers already cover."""
+    """:func:`_prefetch`'s marks for a block from row ``lo``: hints start
+    PREFETCH_L2 and PREFETCH_L1 nonzeros past its first one (nearer ones are
+    read before a hint could arrive)."""
     far = np.int64(indptr[lo]) + PREFETCH_L2
     near = np.int64(indptr[lo]) + PREFETCH_L1
     return far, far, near, near
@@ -487,9 +488,9 @@ def _batched_block(data, indices, indptr, y, SW, fold_of, WT, b, lo, hi, Z, yb, 
                 Z[q, t] = p[q]
             yb[t] = y[i]
         for q in range(M):
-            sw = SW[fold_of[q]]
-            for t in range(m):
-                sb[t] = sw[g + t]
+            f = fold_of[q]
+            for t in range(m):  # no view of the shared SW (see the per-row loops)
+                sb[t] = SW[f, g + t]
             residuals(Z[q], yb, sb, m, True, extra[q], 0, cap)
         if need_grad:
             for t in range(m):
