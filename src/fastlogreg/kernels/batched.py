@@ -46,8 +46,8 @@ from .layout import (
     store4,
 )
 
-__all__ = ["LOSS_CAP", "MAX_TASKS", "binary_sums", "finish", "model_sums", "multinomial_sums",
-           "task_rows"]
+__all__ = ["LOSS_CAP", "MAX_TASKS", "binary_sums", "finish", "loss_cap", "model_sums",
+           "multinomial_sums", "task_rows"]
 
 # The largest per-row log-loss of a scoring pass: scikit-learn's log_loss clips
 # probabilities to [eps, 1 - eps] (tests/test_cv.py compares scores).
@@ -262,8 +262,9 @@ def _pass_parallel(X, y, SW, fold_of, W, b, K, need_grad, cap, total):
     _reduce(partials, total)
 
 
-def _cap(need_grad):
-    """Per-row loss cap: none for training, ``-log(eps)`` for scoring."""
+def loss_cap(need_grad: bool) -> float:
+    """The per-row loss cap of a batched pass: none for training (``need_grad``),
+    :data:`LOSS_CAP` for scoring."""
     return np.inf if need_grad else LOSS_CAP
 
 
@@ -288,7 +289,7 @@ def binary_sums(X, y, SW, fold_of, W, b, parallel, need_grad, total):
         Receives, per model, :func:`.dense.add_partials`' sums.
     """
     run = _pass_parallel if parallel else _pass_serial
-    run(X, y, SW, fold_of, W, b, 0, bool(need_grad), _cap(need_grad), total)
+    run(X, y, SW, fold_of, W, b, 0, bool(need_grad), loss_cap(need_grad), total)
 
 
 def multinomial_sums(X, y, SW, fold_of, W, b, n_classes, parallel, need_grad, total):
@@ -300,7 +301,7 @@ def multinomial_sums(X, y, SW, fold_of, W, b, n_classes, parallel, need_grad, to
     arguments as in :func:`binary_sums`.
     """
     run = _pass_parallel if parallel else _pass_serial
-    run(X, y, SW, fold_of, W, b, int(n_classes), bool(need_grad), _cap(need_grad), total)
+    run(X, y, SW, fold_of, W, b, int(n_classes), bool(need_grad), loss_cap(need_grad), total)
 
 
 def model_sums(X, y, SW, fold_of, W, b, parallel, need_grad, total=None):

@@ -71,7 +71,7 @@ class CSR(Source):
                                 np.ascontiguousarray(W, dtype=np.float64),
                                 np.ascontiguousarray(b, dtype=np.float64),
                                 use_threads(self.X.nnz * W.shape[0]), bool(need_grad),
-                                np.inf if need_grad else batched.LOSS_CAP, total)
+                                batched.loss_cap(need_grad), total)
         return total
 
     def sq_norm_sum(self):
